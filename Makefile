@@ -1,0 +1,67 @@
+# cairn — set-up, run, test.  The README's two quick-start lines are `make run`
+# and `make test`; each does every install step it needs on a fresh Debian.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages: the build needs a C compiler and Python headers; the tests
+# and benchmarks drive real etcd tools beside cairn.
+BUILD_PKGS := build-essential pkg-config
+TEST_PKGS  := etcd-client etcd-server curl
+BENCH_PKGS := etcd-server wrk
+
+DATA_DIR ?= default.cairn
+
+.PHONY: run test test-all build system-build system-test system-bench venv bench clean
+
+run: venv
+	$(BIN)/cairn serve --data-dir $(DATA_DIR)
+
+test: venv system-test
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+test-all: venv system-test
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: venv system-bench
+	$(BIN)/python bench/gateway.py $(BENCH_ARGS)
+
+# apt is asked only for what is missing, and refreshes its lists once if a
+# package cannot be found.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing \
+	  || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; }; \
+	fi
+endef
+
+system-build:
+	$(call apt_install,$(BUILD_PKGS))
+
+system-test: system-build
+	$(call apt_install,$(TEST_PKGS))
+
+system-bench: system-build
+	$(call apt_install,$(BENCH_PKGS))
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel "Cython>=3.0"
+
+# Rebuilds the extensions whenever a native source is newer than the stamp.
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py $(shell find native -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' 2>/dev/null)
+	$(BIN)/pip install -q --no-build-isolation -e ".[test]"
+	$(BIN)/python setup.py -q build_ext --inplace
+	touch $@
+
+venv: system-build $(VENV)/.installed
+
+build: venv
+
+clean:
+	rm -rf build $(VENV) src/*.egg-info
+	find src -name '*.so' -delete

@@ -1,0 +1,4 @@
+# Declarations of cairn._codec, found by `cimport cairn._codec` through the
+# native/ include path.  One include per fragment of native/codec/.
+
+include "codec/buffer.pxd"

@@ -1,0 +1,5 @@
+# cairn._codec: buffers, checksums, etcd's protobuf messages, log entries and
+# the internal request envelope.  Assembled from fragments; the declarations
+# live in the matching .pxd fragments, gathered by native/cairn/_codec.pxd.
+
+include "buffer.pyx"

@@ -1,0 +1,58 @@
+"""Builds cairn's Cython extensions from native/.
+
+Release flags by default.  CAIRN_DEBUG=1 turns on Cython bounds checks,
+assertions (no -DNDEBUG, `assert` kept) and line tracing for coverage and
+profilers.
+"""
+import os
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DEBUG = os.environ.get("CAIRN_DEBUG", "") not in ("", "0")
+
+directives = {
+    "language_level": "3",
+    "embedsignature": True,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "cdivision": not DEBUG,
+    "linetrace": DEBUG,
+    "profile": DEBUG,
+}
+macros = [("CYTHON_TRACE", "1"), ("CYTHON_TRACE_NOGIL", "1")] if DEBUG else [("NDEBUG", "1")]
+cflags = ["-O0", "-g3"] if DEBUG else ["-O2"]
+
+
+def native(name, source, **kw):
+    return Extension(
+        name,
+        [source],
+        include_dirs=["native"],
+        define_macros=macros,
+        extra_compile_args=cflags,
+        **kw,
+    )
+
+
+extensions = [
+    native(name, source)
+    for name, source in (
+        ("cairn._codec", "native/codec/_codec.pyx"),
+        ("cairn._raft", "native/raft/_raft.pyx"),
+        ("cairn._mvcc", "native/mvcc/_mvcc.pyx"),
+    )
+    if os.path.exists(source)  # TODO(issue 2): drop once all three modules exist
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives=directives,
+        include_path=["native"],
+        build_dir="build/cython",
+        # assert statements are compiled out unless CAIRN_DEBUG is set
+        compile_time_env={"CAIRN_DEBUG": DEBUG},
+    ),
+)
