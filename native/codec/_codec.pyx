@@ -3,3 +3,5 @@
 # live in the matching .pxd fragments, gathered by native/cairn/_codec.pxd.
 
 include "buffer.pyx"
+include "errors.pyx"
+include "messages.pyx"

@@ -48,3 +48,10 @@ cdef class ReadBuffer:
     cdef bytes read_len_bytes(self)
     cdef ReadBuffer sub_reader(self)
     cdef int skip_field(self, uint32_t wire_type) except -1
+
+
+cdef enum:
+    WIRE_VARINT = 0
+    WIRE_FIXED64 = 1
+    WIRE_LEN = 2
+    WIRE_FIXED32 = 5

@@ -7,13 +7,6 @@ class DecodeError(ValueError):
     """Bytes that do not decode as the expected message."""
 
 
-cdef enum:
-    WIRE_VARINT = 0
-    WIRE_FIXED64 = 1
-    WIRE_LEN = 2
-    WIRE_FIXED32 = 5
-
-
 cdef class WriteBuffer:
 
     def __cinit__(self, Py_ssize_t size=256):
