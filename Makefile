@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: the build needs a C compiler and Python headers; the tests
 # and benchmarks drive real etcd tools beside cairn.
 BUILD_PKGS := build-essential pkg-config
-TEST_PKGS  := etcd-client etcd-server curl
+TEST_PKGS  := etcd-client etcd-server prometheus curl
 BENCH_PKGS := etcd-server wrk
 
 DATA_DIR ?= default.cairn

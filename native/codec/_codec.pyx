@@ -5,3 +5,4 @@
 include "buffer.pyx"
 include "errors.pyx"
 include "messages.pyx"
+include "jsonpb.pyx"

@@ -577,3 +577,12 @@ cdef class InternalRequest(Message):
 for _enum in (SortOrder, SortTarget, CompareResult, CompareTarget):
     globals().update({name: int(member) for name, member in _enum.__members__.items()})
 del _enum
+
+
+def peek_request_id(bytes data):
+    """The id of an encoded InternalRequest without decoding the request
+    (the id is its first field when present); 0 when absent."""
+    cdef ReadBuffer r = ReadBuffer(data)
+    if r.at_end() or r.read_byte() != ((1 << 3) | WIRE_VARINT):
+        return 0
+    return r.read_uvarint()

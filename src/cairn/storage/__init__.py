@@ -1,1 +1,2 @@
-
+"""Persistence: the LMDB environment, its sub-database table, the writer
+thread, and the Raft log storage over them."""

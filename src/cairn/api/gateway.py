@@ -1,0 +1,151 @@
+"""etcd's v3 JSON gateway (grpc-gateway) for the KV service.
+
+Each handler decodes the JSON body into the same request message the gRPC
+front door will use, checks it with the store's shared validation, and hands
+it to the node (writes: propose; linearizable reads: read barrier, then the
+store).  Responses carry etcd's header and JSON mapping.
+"""
+
+import time
+
+import orjson
+
+from cairn import _codec as codec
+from cairn._codec import (
+    CompactionRequest,
+    DeleteRangeRequest,
+    EtcdError,
+    JsonError,
+    PutRequest,
+    RangeRequest,
+    ResponseHeader,
+    TxnRequest,
+    request_from_json,
+    response_json,
+)
+from cairn._mvcc import check_request
+
+from .errors import GRPC_CODE_NAMES, gateway_error
+from .http import Response
+
+KV = "etcdserverpb.KV"
+UNARY = "unary"
+
+
+def decode_body(cls, body):
+    """The request message of a JSON body; an empty body is the empty message
+    (as grpc-gateway, which treats EOF as no fields)."""
+    if not body or body.isspace():
+        return cls()
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise JsonError(_go_json_error(body, exc)) from None
+    return request_from_json(cls, obj)
+
+
+def _go_json_error(body, exc):
+    """Go's encoding/json wording for the common malformed bodies."""
+    stripped = body.strip()
+    if stripped[:1] in (b"{", b"[") and not stripped.endswith((b"}", b"]")):
+        return "unexpected EOF"
+    pos = getattr(exc, "pos", 0) or 0
+    ch = body[pos : pos + 1].decode("latin-1") or " "
+    if pos == len(body.lstrip()) - len(body.lstrip()) and pos == 0:
+        return "invalid character '%s' looking for beginning of value" % ch
+    return "invalid character '%s' looking for beginning of object key string" % ch if ch != '"' else str(exc)
+
+
+class Gateway:
+    def __init__(self, server):
+        self.server = server
+        self.node = server.node
+        self.store = server.store
+        self.metrics = server.metrics
+        self.max_txn_ops = server.config.max_txn_ops
+        self.routes = {
+            b"/v3/kv/range": self.range,
+            b"/v3/kv/put": self.put,
+            b"/v3/kv/deleterange": self.delete_range,
+            b"/v3/kv/txn": self.txn,
+            b"/v3/kv/compaction": self.compaction,
+        }
+
+    # --- handlers ------------------------------------------------------------
+
+    def range(self, request):
+        started = time.perf_counter()
+        try:
+            req = decode_body(RangeRequest, request.body)
+            check_request(req, self.max_txn_ops)
+            if req.serializable:
+                return self._ok(self.store.range(req), "Range", started)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "Range", started)
+        return self.node.read_barrier(), lambda f: self._range_after_barrier(req, started, f)
+
+    def _range_after_barrier(self, req, started, future):
+        exc = future.exception()
+        if exc is not None:
+            return self._error(exc, "Range", started)
+        try:
+            return self._ok(self.store.range(req), "Range", started)
+        except EtcdError as exc:
+            return self._error(exc, "Range", started)
+
+    def put(self, request):
+        return self._write(PutRequest, request, "Put")
+
+    def delete_range(self, request):
+        return self._write(DeleteRangeRequest, request, "DeleteRange")
+
+    def txn(self, request):
+        return self._write(TxnRequest, request, "Txn")
+
+    def compaction(self, request):
+        return self._write(CompactionRequest, request, "Compact")
+
+    def _write(self, cls, request, method):
+        started = time.perf_counter()
+        try:
+            req = decode_body(cls, request.body)
+            check_request(req, self.max_txn_ops)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, method, started)
+        return self.node.propose(req), lambda f: self._finish(method, started, f)
+
+    def _finish(self, method, started, future):
+        exc = future.exception()
+        if exc is not None:
+            return self._error(exc, method, started)
+        return self._ok(future.result(), method, started)
+
+    # --- responses ---------------------------------------------------------
+
+    def _ok(self, response, method, started):
+        header = response.header
+        if header is None:
+            header = response.header = ResponseHeader(revision=self.store.current_revision)
+        server = self.server
+        header.cluster_id = server.cluster_id
+        header.member_id = server.member_id
+        header.raft_term = self.node.term
+        body = orjson.dumps(response_json(response))
+        self._count(method, "OK", started)
+        return Response(200, body)
+
+    def _error(self, exc, method, started):
+        if isinstance(exc, EtcdError):
+            code, message = exc.code, exc.message
+        elif isinstance(exc, JsonError):
+            code, message = codec.INVALID_ARGUMENT, str(exc)
+        else:
+            raise exc
+        status, body = gateway_error(code, message)
+        self._count(method, GRPC_CODE_NAMES.get(code, "Unknown"), started)
+        return Response(status, body)
+
+    def _count(self, method, code, started):
+        metrics = self.metrics
+        metrics.requests_handled.inc((UNARY, KV, method, code))
+        metrics.request_seconds.observe(time.perf_counter() - started, (UNARY, KV, method))

@@ -1,0 +1,248 @@
+"""HTTP/1.1 on the client port (httptools), with room for HTTP/2.
+
+One protocol object per connection.  Requests may be pipelined; a handler
+answers at once (a Response) or later (a pair (future, convert): convert(future)
+makes the Response once the future is done), and responses leave in request
+order.  A slow reader pauses reading, so the server never
+buffers without bound.  Parse errors get a 400 and a close; a handler that
+raises gets a 500 and the server keeps serving.
+"""
+
+import asyncio
+import collections
+import email.utils
+import logging
+import time
+
+import httptools
+
+log = logging.getLogger("cairn.http")
+
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+REASONS = {
+    200: b"OK", 201: b"Created", 204: b"No Content", 307: b"Temporary Redirect",
+    400: b"Bad Request", 401: b"Unauthorized", 403: b"Forbidden", 404: b"Not Found",
+    405: b"Method Not Allowed", 408: b"Request Timeout", 409: b"Conflict",
+    412: b"Precondition Failed", 413: b"Request Entity Too Large", 429: b"Too Many Requests",
+    500: b"Internal Server Error", 501: b"Not Implemented", 503: b"Service Unavailable",
+    504: b"Gateway Timeout",
+}
+
+JSON = b"application/json"
+TEXT = b"text/plain; charset=utf-8"
+
+
+class Request:
+    __slots__ = ("method", "path", "query", "headers", "body", "protocol")
+
+    def __init__(self, method, path, query, headers, body, protocol):
+        self.method = method  # bytes, e.g. b"POST"
+        self.path = path  # bytes, without the query string
+        self.query = query  # bytes or None
+        self.headers = headers  # dict of lower-case bytes name -> bytes value
+        self.body = body  # bytes
+        self.protocol = protocol
+
+
+class Response:
+    """A complete response; `body` is bytes."""
+
+    __slots__ = ("status", "body", "content_type", "headers")
+
+    def __init__(self, status, body, content_type=JSON, headers=None):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers  # list of (bytes, bytes) or None
+
+
+class _Clock:
+    """The Date header, formatted once a second."""
+
+    def __init__(self):
+        self._second = 0
+        self._value = b""
+
+    def date(self):
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._value = email.utils.formatdate(now, usegmt=True).encode()
+        return self._value
+
+
+_clock = _Clock()
+
+
+def encode_response(response: Response, keep_alive: bool) -> bytes:
+    head = [
+        b"HTTP/1.1 %d %s\r\n" % (response.status, REASONS.get(response.status, b"Unknown")),
+        b"Content-Type: %s\r\n" % response.content_type,
+        b"Date: %s\r\n" % _clock.date(),
+    ]
+    if response.headers:
+        for name, value in response.headers:
+            head.append(b"%s: %s\r\n" % (name, value))
+    if not keep_alive:
+        head.append(b"Connection: close\r\n")
+    head.append(b"Content-Length: %d\r\n\r\n" % len(response.body))
+    head.append(response.body)
+    return b"".join(head)
+
+
+class HttpProtocol(asyncio.Protocol):
+    """Serves HTTP/1.1 requests through `router(request)`, which returns a
+    Response or a pair (future, convert)."""
+
+    def __init__(self, router, max_body_bytes, http2_factory=None, on_close=None):
+        self._router = router
+        self._max_body = max_body_bytes
+        self._http2_factory = http2_factory
+        self._on_close = on_close
+        self._transport = None
+        self._parser = None
+        self._sniffed = False
+        self._url = b""
+        self._headers = {}
+        self._body = []
+        self._body_size = 0
+        self._pending = collections.deque()  # [Response or (future, convert), keep_alive], request order
+        self._closing = False
+        self._paused = False
+
+    # --- asyncio.Protocol -------------------------------------------------
+
+    def connection_made(self, transport):
+        self._transport = transport
+        self._parser = httptools.HttpRequestParser(self)
+
+    def connection_lost(self, exc):
+        self._closing = True
+        self._pending.clear()
+        if self._on_close is not None:
+            self._on_close(self)
+
+    def pause_writing(self):
+        if not self._paused:
+            self._paused = True
+            self._transport.pause_reading()
+
+    def resume_writing(self):
+        if self._paused:
+            self._paused = False
+            if not self._closing:
+                self._transport.resume_reading()
+
+    def data_received(self, data):
+        if not self._sniffed:
+            self._sniffed = True
+            if data.startswith(HTTP2_PREFACE[: len(data)]) and len(data) >= 3 and data[:3] == b"PRI":
+                self._switch_to_http2(data)
+                return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._reply_error(400, b"upgrade not supported\n")
+        except httptools.HttpParserError:
+            self._reply_error(400, b"400 Bad Request")
+
+    def _switch_to_http2(self, data):
+        if self._http2_factory is None:
+            # h2c comes with gRPC: until then, close rather than misparse
+            self._closing = True
+            self._transport.close()
+            return
+        protocol = self._http2_factory()
+        self._transport.set_protocol(protocol)
+        protocol.connection_made(self._transport)
+        protocol.data_received(data)
+
+    # --- httptools callbacks ----------------------------------------------
+
+    def on_message_begin(self):
+        self._url = b""
+        self._headers = {}
+        self._body = []
+        self._body_size = 0
+
+    def on_url(self, url):
+        self._url += url
+
+    def on_header(self, name, value):
+        self._headers[name.lower()] = value
+
+    def on_body(self, body):
+        self._body_size += len(body)
+        if self._body_size > self._max_body:
+            raise httptools.HttpParserError("request body too large")
+        self._body.append(body)
+
+    def on_message_complete(self):
+        if self._closing:
+            return
+        url = self._url
+        query = None
+        q = url.find(b"?")
+        if q >= 0:
+            url, query = url[:q], url[q + 1 :]
+        body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        request = Request(self._parser.get_method(), url, query, self._headers, body, self)
+        keep_alive = self._parser.should_keep_alive()
+        try:
+            result = self._router(request)
+        except Exception:
+            log.exception("handler failed for %s %s", request.method, request.path)
+            result = Response(500, b'{"error":"internal error","code":13,"message":"internal error"}')
+        if type(result) is Response and not self._pending:
+            self._transport.write(encode_response(result, keep_alive))
+            if not keep_alive:
+                self._close()
+            return
+        self._pending.append((result, keep_alive))
+        if type(result) is not Response:
+            result[0].add_done_callback(self._on_result)
+        else:
+            self._flush()
+
+    # --- responses --------------------------------------------------------
+
+    def _on_result(self, future):
+        if not self._closing:
+            self._flush()
+
+    def _flush(self):
+        pending = self._pending
+        out = []
+        close = False
+        while pending:
+            item, keep_alive = pending[0]
+            if type(item) is not Response:
+                future, convert = item
+                if not future.done():
+                    break
+                try:
+                    item = convert(future)
+                except Exception:
+                    log.exception("response conversion failed")
+                    item = Response(500, b'{"error":"internal error","code":13,"message":"internal error"}')
+            pending.popleft()
+            out.append(encode_response(item, keep_alive))
+            if not keep_alive:
+                close = True
+                pending.clear()
+                break
+        if out:
+            self._transport.write(b"".join(out))
+        if close:
+            self._close()
+
+    def _reply_error(self, status, body):
+        if not self._closing:
+            self._pending.clear()
+            self._transport.write(encode_response(Response(status, body, TEXT), False))
+            self._close()
+
+    def _close(self):
+        self._closing = True
+        self._transport.close()

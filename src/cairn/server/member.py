@@ -1,0 +1,201 @@
+"""One cairn member: opens its storage, recovers its state, runs the Raft
+node and serves clients; stops cleanly on SIGTERM/SIGINT and loudly on a
+broken invariant or a failed write."""
+
+import asyncio
+import logging
+import os
+import signal
+import time
+import urllib.parse
+
+from cairn._codec import ConfState
+from cairn._mvcc import KVStore
+from cairn._raft import RawNode
+from cairn.api.gateway import Gateway
+from cairn.api.http import HttpProtocol
+from cairn.api.router import Router
+from cairn.metrics import Metrics
+from cairn.storage.env import Environment
+from cairn.storage.raftlog import RaftLog
+from cairn.storage.tables import APPLIED_INDEX, CLUSTER_ID, COMPACT_REVISION, MEMBER_ID, from_u64, u64
+from cairn.storage.writer import Writer
+
+from . import identity
+from .apply import Applier
+from .node import Node
+
+log = logging.getLogger("cairn.member")
+
+
+class Member:
+    def __init__(self, config):
+        self.config = config
+        self.metrics = Metrics()
+        self.loop = None
+        self.environment = None
+        self.writer = None
+        self.store = None
+        self.node = None
+        self.cluster_id = 0
+        self.member_id = 0
+        self.servers = []
+        self.client_addresses = []  # (host, port) actually bound, in listen order
+        self._stopped = None
+        self.fatal_error = None
+
+    # --- start ---------------------------------------------------------------
+
+    async def start(self):
+        config = self.config
+        self.loop = asyncio.get_running_loop()
+        self._stopped = self.loop.create_future()
+        os.makedirs(config.data_dir, mode=0o700, exist_ok=True)
+        env = self.environment = Environment(config.data_dir, config.quota_backend_bytes)
+        self.writer = Writer(env, self.loop, self.metrics, self.fatal)
+        raftlog = RaftLog(env)
+        await self._load_identity(raftlog)
+
+        kv_db = env.db["kv"]
+        with env.read() as txn:
+            applied = _meta_int(txn, env, APPLIED_INDEX)
+            compact_revision = _meta_int(txn, env, COMPACT_REVISION)
+
+        def fetch(revision_key):
+            with env.read() as txn:
+                return txn.get(revision_key, db=kv_db)
+
+        self.store = KVStore(fetch=fetch)
+        started = time.monotonic()
+        with env.read() as txn:
+            self.store.load(txn.cursor(db=kv_db).iternext(), compact_revision)
+        log.info("loaded %d keys at revision %d in %.2fs", self.store.key_count,
+                 self.store.current_revision, time.monotonic() - started)
+
+        raft = RawNode(
+            id=self.member_id,
+            storage=raftlog,
+            election_tick=config.election_ticks,
+            heartbeat_tick=1,
+            applied=applied,
+            seed=int.from_bytes(os.urandom(8), "big"),
+            pre_vote=True,
+            check_quorum=True,
+        )
+        applier = Applier(self.store, self.writer, env, applied)
+        self.node = Node(
+            raft=raft, raftlog=raftlog, writer=self.writer, applier=applier,
+            member_id=self.member_id, loop=self.loop, metrics=self.metrics,
+            tick_seconds=config.heartbeat_interval / 1000.0,
+            max_request_bytes=config.max_request_bytes, on_fatal=self.fatal,
+        )
+        self.node.start()
+        if list(raftlog.conf_state.voters) == [self.member_id]:
+            self.node.campaign()  # a one-member cluster needs no election timeout
+        await self._serve_clients()
+
+    async def _load_identity(self, raftlog):
+        env = self.environment
+        with env.read() as txn:
+            cluster_id = _meta_int(txn, env, CLUSTER_ID)
+            member_id = _meta_int(txn, env, MEMBER_ID)
+        if member_id:
+            self.cluster_id, self.member_id = cluster_id, member_id
+            return
+        config = self.config
+        token = config.initial_cluster_token
+        ids = {name: identity.member_id(urls, token) for name, urls in config.initial_cluster.items()}
+        if config.name not in ids:
+            raise RuntimeError("--initial-cluster has no member named %r" % config.name)
+        self.member_id = ids[config.name]
+        self.cluster_id = identity.cluster_id(ids.values())
+        meta_db = env.db["meta"]
+        conf_job = raftlog.conf_state_job(ConfState(voters=sorted(ids.values())))
+        ids_bytes = (u64(self.cluster_id), u64(self.member_id))
+
+        def run(txn):
+            conf_job(txn)
+            txn.put(CLUSTER_ID, ids_bytes[0], db=meta_db)
+            txn.put(MEMBER_ID, ids_bytes[1], db=meta_db)
+
+        await self.writer.submit(run)
+        log.info("bootstrapped member %x of cluster %x", self.member_id, self.cluster_id)
+
+    async def _serve_clients(self):
+        router = Router(self, Gateway(self))
+        # the body may hold a request up to the limit, base64-inflated (4/3)
+        max_body = self.config.max_request_bytes * 2 + (1 << 20)
+
+        def protocol():
+            return HttpProtocol(router, max_body)
+
+        for url in self.config.listen_client_urls:
+            parsed = urllib.parse.urlsplit(url)
+            if parsed.scheme not in ("http",):
+                raise RuntimeError("--listen-client-urls: %s is not supported yet" % parsed.scheme)
+            server = await self.loop.create_server(
+                protocol, host=parsed.hostname, port=parsed.port, reuse_address=True, backlog=2048,
+            )
+            self.servers.append(server)
+            for sock in server.sockets:
+                self.client_addresses.append(sock.getsockname()[:2])
+            log.info("serving client requests on %s", url)
+
+    # --- gauges read at scrape time ---------------------------------------
+
+    def refresh_gauges(self):
+        m, store, env = self.metrics, self.store, self.environment
+        m.db_size.set(env.size_bytes())
+        m.db_size_in_use.set(env.size_in_use_bytes())
+        m.quota_bytes.set(self.config.quota_backend_bytes)
+        m.keys_total.set(store.key_count)
+        m.current_revision.set(store.current_revision)
+        m.compact_revision.set(store.compact_revision)
+
+    # --- stop ------------------------------------------------------------------
+
+    def fatal(self, exc):
+        """A lost write or a broken invariant: stop serving at once."""
+        if self.fatal_error is None:
+            self.fatal_error = exc
+            log.critical("stopping after a fatal error: %r", exc)
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(exc)
+
+    def request_stop(self):
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(None)
+
+    async def wait_stopped(self):
+        return await self._stopped
+
+    async def stop(self):
+        for server in self.servers:
+            server.close()
+        if self.node is not None:
+            self.node.stop()
+        for server in self.servers:
+            await server.wait_closed()
+        if self.writer is not None:
+            self.writer.stop()
+        if self.environment is not None:
+            self.environment.close()
+
+
+def _meta_int(txn, env, key):
+    raw = txn.get(key, db=env.db["meta"])
+    return from_u64(raw) if raw else 0
+
+
+async def run(config):
+    """Serves until SIGTERM/SIGINT; returns the process exit code."""
+    member = Member(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, member.request_stop)
+    try:
+        await member.start()
+        await member.wait_stopped()
+    finally:
+        await member.stop()
+    return 1 if member.fatal_error is not None else 0

@@ -1,0 +1,234 @@
+"""The node: drives the Raft core on the event loop in Ready order — persist,
+send, apply, advance — and tracks proposals and linearizable reads.
+
+Proposals made during one loop iteration go to Raft as one batch; while one
+Ready's entries are being committed to LMDB (writer thread), the next batch
+collects.  Committed entries are durable by Raft's contract (it never hands
+out committed entries beyond the local durable log), so they are applied as
+soon as a Ready carries them, even while that Ready's new entries persist.
+
+Linearizable reads: every read waiting at one moment shares one ReadIndex
+request; each is released once applied_index >= its read index.
+"""
+
+import heapq
+import itertools
+import logging
+
+from cairn._codec import ErrNoLeader, ErrRequestTooLarge, ErrStopped, InternalRequest
+from cairn._raft import ProposalDropped, ROLE_LEADER
+
+log = logging.getLogger("cairn.node")
+
+
+class Node:
+    def __init__(self, *, raft, raftlog, writer, applier, member_id, loop, metrics, tick_seconds, max_request_bytes, on_fatal):
+        self.raft = raft
+        self.raftlog = raftlog
+        self.writer = writer
+        self.applier = applier
+        self.member_id = member_id
+        self.loop = loop
+        self.metrics = metrics
+        self.tick_seconds = tick_seconds
+        self.on_fatal = on_fatal
+        self.max_request_bytes = max_request_bytes
+
+        self.leader_id = 0
+        self.role = None
+        self.term = raftlog.hard_state.term
+        self.commit_index = raftlog.hard_state.commit
+
+        # Proposal ids carry the member id's low 16 bits so ids from different
+        # members never collide once followers forward proposals.
+        self._ids = itertools.count(((member_id & 0xFFFF) << 48) + 1)
+        self._proposals = {}  # id -> (future, request)
+        self._propose_buf = []
+        self._read_ctx = itertools.count(1)
+        self._reads_new = []  # futures waiting for the next ReadIndex round
+        self._reads_sent = {}  # ctx bytes -> futures
+        self._reads_index = []  # heap of (read index, seq, futures) waiting for apply
+        self._seq = itertools.count()
+        self._scheduled = False
+        self._in_flight = False  # a Ready is being persisted; advance pending
+        self._stopped = False
+        self._ticker = None
+
+    # --- inputs ------------------------------------------------------------
+
+    def start(self):
+        self._ticker = self.loop.call_later(self.tick_seconds, self._tick)
+        self._kick()
+
+    def stop(self):
+        self._stopped = True
+        if self._ticker is not None:
+            self._ticker.cancel()
+        for future, _ in self._proposals.values():
+            if not future.done():
+                future.set_exception(ErrStopped())
+        self._proposals.clear()
+        for futures in list(self._reads_sent.values()) + [self._reads_new] + [w[2] for w in self._reads_index]:
+            for future in futures:
+                if not future.done():
+                    future.set_exception(ErrStopped())
+
+    def propose(self, request):
+        """Replicates `request`; the future resolves to the apply result."""
+        future = self.loop.create_future()
+        if self._stopped:
+            future.set_exception(ErrStopped())
+            return future
+        rid = next(self._ids)
+        data = InternalRequest(id=rid, request=request).encode()
+        if len(data) > self.max_request_bytes:
+            future.set_exception(ErrRequestTooLarge())
+            return future
+        self._proposals[rid] = (future, request)
+        self._propose_buf.append(data)
+        self._kick()
+        return future
+
+    def read_barrier(self):
+        """A future resolved once the local state machine holds every write
+        committed before this call (ReadIndex)."""
+        future = self.loop.create_future()
+        if self._stopped:
+            future.set_exception(ErrStopped())
+            return future
+        self._reads_new.append(future)
+        self._kick()
+        return future
+
+    def step(self, message):
+        self.raft.step(message)
+        self._kick()
+
+    def campaign(self):
+        self.raft.campaign()
+        self._kick()
+
+    def _tick(self):
+        if self._stopped:
+            return
+        self.raft.tick()
+        self._ticker = self.loop.call_later(self.tick_seconds, self._tick)
+        self._kick()
+
+    # --- the Ready loop ----------------------------------------------------
+
+    def _kick(self):
+        if not self._scheduled and not self._stopped:
+            self._scheduled = True
+            self.loop.call_soon(self._drive)
+
+    def _drive(self):
+        self._scheduled = False
+        if self._stopped:
+            return
+        try:
+            self._feed()
+            if self._in_flight or not self.raft.has_ready():
+                return
+            self._handle_ready(self.raft.ready())
+        except Exception as exc:  # a broken invariant: stop loudly
+            log.critical("raft loop failed", exc_info=True)
+            self.on_fatal(exc)
+
+    def _feed(self):
+        if self._propose_buf:
+            batch, self._propose_buf = self._propose_buf, []
+            try:
+                self.raft.propose_batch(batch)
+            except ProposalDropped:
+                self._drop(batch)
+        if self._reads_new:
+            ctx = next(self._read_ctx).to_bytes(8, "big")
+            self._reads_sent[ctx] = self._reads_new
+            self._reads_new = []
+            self.raft.read_index(ctx)
+
+    def _drop(self, batch):
+        for data in batch:
+            rid = InternalRequest.decode(data).id
+            entry = self._proposals.pop(rid, None)
+            if entry is not None and not entry[0].done():
+                entry[0].set_exception(ErrNoLeader())
+        self.metrics.proposals_failed.inc(amount=len(batch))
+
+    def _handle_ready(self, rd):
+        if rd.soft_state is not None:
+            self._on_soft_state(*rd.soft_state)
+        if rd.hard_state is not None:
+            self.term = rd.hard_state.term
+        if rd.committed_entries:
+            self._apply(rd.committed_entries)
+        if rd.read_states:
+            for index, ctx in rd.read_states:
+                futures = self._reads_sent.pop(ctx, None)
+                if futures:
+                    self._wait_applied(index, futures)
+        if rd.entries or rd.hard_state is not None:
+            self._in_flight = True
+            future = self.writer.submit(self.raftlog.append_job(rd.entries, rd.hard_state), wal=True)
+            future.add_done_callback(lambda f: self._persisted(rd, f))
+        else:
+            self._send(rd.messages)
+            self.raft.advance(rd)
+            self._kick()
+
+    def _persisted(self, rd, future):
+        if future.cancelled() or future.exception() is not None:
+            return  # the writer has already reported the failure as fatal
+        self.raftlog.persisted(rd.entries, rd.hard_state)
+        self._send(rd.messages)
+        self.raft.advance(rd)
+        self._in_flight = False
+        self._kick()
+
+    def _send(self, messages):
+        if messages:
+            # Peer transport comes with the cluster issue; a one-member
+            # cluster sends nothing.
+            log.debug("dropping %d messages: no peer transport", len(messages))
+
+    def _on_soft_state(self, leader_id, role):
+        if leader_id != self.leader_id:
+            if leader_id:
+                self.metrics.leader_changes.inc()
+            self.leader_id = leader_id
+        self.role = role
+        self.metrics.has_leader.set(1 if leader_id else 0)
+        self.metrics.is_leader.set(1 if role == ROLE_LEADER else 0)
+
+    # --- apply -------------------------------------------------------------
+
+    def _apply(self, entries):
+        proposals = self._proposals
+        self.applier.apply(entries, proposals)
+        self.commit_index = max(self.commit_index, entries[-1].index)
+        self.metrics.proposals_committed.set(self.commit_index)
+        self.metrics.proposals_applied.set(self.applier.applied_index)
+        self.metrics.proposals_pending.set(len(proposals))
+        self._release_reads()
+
+    def _wait_applied(self, index, futures):
+        if self.applier.applied_index >= index:
+            for future in futures:
+                if not future.done():
+                    future.set_result(index)
+        else:
+            heapq.heappush(self._reads_index, (index, next(self._seq), futures))
+
+    def _release_reads(self):
+        applied = self.applier.applied_index
+        heap = self._reads_index
+        while heap and heap[0][0] <= applied:
+            index, _, futures = heapq.heappop(heap)
+            for future in futures:
+                if not future.done():
+                    future.set_result(index)
+
+    @property
+    def is_leader(self):
+        return self.role == ROLE_LEADER

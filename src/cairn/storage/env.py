@@ -1,0 +1,68 @@
+"""A member's LMDB environment: opened once, with every sub-database of
+tables.TABLES.
+
+Durability: LMDB's default sync mode (data pages fdatasync'd, then the meta
+page written through a synchronous descriptor) so a committed write
+transaction survives a power loss.  Only the writer thread (writer.py) opens
+write transactions; any thread may open read transactions.
+"""
+
+import os
+
+import lmdb
+
+from .tables import TABLES
+
+# Room above the quota for the Raft log and for the NOSPACE alarm to be raised
+# before LMDB itself runs out of map (MDB_MAP_FULL is fatal for a writer).
+MAP_HEADROOM_BYTES = 256 * 1024 * 1024
+
+DATA_FILE = "member.lmdb"
+
+
+class Environment:
+    """The LMDB environment of one member and its named sub-databases."""
+
+    def __init__(self, data_dir: str, quota_bytes: int):
+        self.data_dir = data_dir
+        self.path = os.path.join(data_dir, DATA_FILE)
+        os.makedirs(self.path, mode=0o700, exist_ok=True)
+        self.quota_bytes = quota_bytes
+        self.env = lmdb.open(
+            self.path,
+            map_size=quota_bytes + MAP_HEADROOM_BYTES,
+            max_dbs=len(TABLES),
+            subdir=True,
+            sync=True,
+            metasync=True,
+            readahead=False,
+            max_readers=512,
+            lock=True,
+        )
+        self.db = {}
+        with self.env.begin(write=True) as txn:
+            for name, lmdb_name in TABLES.items():
+                self.db[name] = self.env.open_db(lmdb_name, txn=txn)
+
+    def read(self):
+        """A read transaction: a consistent snapshot of every sub-database."""
+        return self.env.begin(write=False, buffers=False)
+
+    def size_bytes(self) -> int:
+        """Bytes of the data file in use by LMDB's pages (etcd's db size)."""
+        info = self.env.info()
+        stat = self.env.stat()
+        return (info["last_pgno"] + 1) * stat["psize"]
+
+    def size_in_use_bytes(self) -> int:
+        """Bytes held by live pages: the file size less the free pages."""
+        stat = self.env.stat()
+        in_use = stat["branch_pages"] + stat["leaf_pages"] + stat["overflow_pages"]
+        with self.env.begin() as txn:
+            for db in self.db.values():
+                s = txn.stat(db)
+                in_use += s["branch_pages"] + s["leaf_pages"] + s["overflow_pages"]
+        return (in_use + 2) * stat["psize"]  # + the two meta pages
+
+    def close(self):
+        self.env.close()

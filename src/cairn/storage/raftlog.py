@@ -1,0 +1,205 @@
+"""The Raft log on LMDB, as the read-only storage the Raft core asks for
+stable entries, plus the write jobs the node queues on the writer thread.
+
+Invariants (on the event loop's view):
+  first_index <= last_index + 1;
+  entries first_index..last_index are durable in the `log` sub-database;
+  term(first_index - 1) is the term of the compaction point;
+  _tail holds the newest durable entries, contiguous, ending at last_index.
+The view advances only in `persisted()`, called after the writer committed.
+"""
+
+import struct
+import zlib
+
+from cairn._codec import ConfState, DecodeError, Entry, HardState
+
+from .tables import CONF_STATE, HARD_STATE, from_u64, u64
+
+LOG_START = b"log_start"  # raft table: (index, term) of the compaction point
+_START = struct.Struct(">QQ")
+TAIL_LIMIT = 20000  # entries kept in memory for the apply path and slow peers
+
+
+class CorruptLog(Exception):
+    """An entry in the log does not match its checksum or index."""
+
+
+def encode_entry(entry) -> bytes:
+    data = entry.encode()
+    return struct.pack("<I", zlib.crc32(data)) + data
+
+
+def decode_entry(index: int, value: bytes):
+    data = value[4:]
+    if struct.unpack("<I", value[:4])[0] != zlib.crc32(data):
+        raise CorruptLog("log entry %d fails its checksum" % index)
+    try:
+        entry = Entry.decode(data)
+    except DecodeError as exc:
+        raise CorruptLog("log entry %d does not decode: %s" % (index, exc)) from None
+    if entry.index != index:
+        raise CorruptLog("log entry at %d says index %d" % (index, entry.index))
+    return entry
+
+
+class RaftLog:
+    def __init__(self, environment):
+        self._environment = environment
+        self._log = environment.db["log"]
+        self._raft = environment.db["raft"]
+        with environment.read() as txn:
+            raw = txn.get(HARD_STATE, db=self._raft)
+            self.hard_state = HardState.decode(raw) if raw else HardState()
+            raw = txn.get(CONF_STATE, db=self._raft)
+            self.conf_state = ConfState.decode(raw) if raw else ConfState()
+            raw = txn.get(LOG_START, db=self._raft)
+            start_index, start_term = _START.unpack(raw) if raw else (0, 0)
+            cursor = txn.cursor(db=self._log)
+            last = from_u64(cursor.key()) if cursor.last() else start_index
+        self._start_index = start_index  # compaction point: first_index - 1
+        self._start_term = start_term
+        self._last_index = max(last, start_index)
+        self._tail = []
+        self._tail_first = self._last_index + 1
+
+    # --- the storage the Raft core reads ---------------------------------
+
+    def initial_state(self):
+        return self.hard_state, self.conf_state
+
+    def first_index(self) -> int:
+        return self._start_index + 1
+
+    def last_index(self) -> int:
+        return self._last_index
+
+    def term(self, index: int) -> int:
+        if index == self._start_index:
+            return self._start_term
+        if index < self._start_index or index > self._last_index:
+            raise IndexError("log index %d outside [%d, %d]" % (index, self._start_index, self._last_index))
+        if index >= self._tail_first:
+            return self._tail[index - self._tail_first].term
+        return self._read(index, index + 1, 0)[0].term
+
+    def entries(self, lo: int, hi: int, max_bytes: int):
+        if lo <= self._start_index or hi > self._last_index + 1:
+            raise IndexError("log range [%d, %d) outside (%d, %d]" % (lo, hi, self._start_index, self._last_index))
+        if lo >= self._tail_first:
+            picked = self._tail[lo - self._tail_first : hi - self._tail_first]
+            return _limit(picked, max_bytes)
+        return self._read(lo, hi, max_bytes)
+
+    def _read(self, lo, hi, max_bytes):
+        out = []
+        size = 0
+        with self._environment.read() as txn:
+            cursor = txn.cursor(db=self._log)
+            if not cursor.set_key(u64(lo)):
+                raise CorruptLog("log entry %d is missing" % lo)
+            for key, value in cursor:
+                index = from_u64(key)
+                if index >= hi:
+                    break
+                entry = decode_entry(index, value)
+                size += len(value)
+                if out and max_bytes and size > max_bytes:
+                    break
+                out.append(entry)
+        if not out or out[0].index != lo:
+            raise CorruptLog("log entry %d is missing" % lo)
+        return out
+
+    # --- writes (run on the writer thread) and their publication ----------
+
+    def append_job(self, entries, hard_state):
+        """A writer job persisting `entries` (replacing any conflicting suffix)
+        and `hard_state`.  Call persisted() with the same arguments once it
+        has committed."""
+        log_db, raft_db = self._log, self._raft
+        old_last = self._last_index
+        encoded = [(u64(e.index), encode_entry(e)) for e in entries]
+        hs = hard_state.encode() if hard_state is not None else None
+        first = entries[0].index if entries else None
+
+        def run(txn):
+            if first is not None and first <= old_last:
+                for index in range(first, old_last + 1):
+                    txn.delete(u64(index), db=log_db)
+            if encoded:
+                cursor = txn.cursor(db=log_db)
+                cursor.putmulti(encoded, append=first > old_last)
+            if hs is not None:
+                txn.put(HARD_STATE, hs, db=raft_db)
+
+        return run
+
+    def persisted(self, entries, hard_state):
+        if hard_state is not None:
+            self.hard_state = hard_state
+        if not entries:
+            return
+        first = entries[0].index
+        if first <= self._last_index:  # a conflicting suffix was replaced
+            if first >= self._tail_first:
+                del self._tail[first - self._tail_first :]
+            else:
+                self._tail = []
+                self._tail_first = first
+        if not self._tail:
+            self._tail_first = first
+        self._tail.extend(entries)
+        self._last_index = entries[-1].index
+        if len(self._tail) > TAIL_LIMIT:
+            drop = len(self._tail) - TAIL_LIMIT // 2
+            del self._tail[:drop]
+            self._tail_first += drop
+
+    def conf_state_job(self, conf_state):
+        raft_db = self._raft
+        raw = conf_state.encode()
+
+        def run(txn):
+            txn.put(CONF_STATE, raw, db=raft_db)
+
+        self.conf_state = conf_state
+        return run
+
+    def compact_job(self, up_to: int):
+        """A writer job dropping entries <= up_to (already applied and
+        persisted in the state machine); the view changes at once, since the
+        Raft core no longer asks for them."""
+        if up_to <= self._start_index:
+            return None
+        up_to = min(up_to, self._last_index)
+        term = self.term(up_to)
+        old_start = self._start_index
+        log_db, raft_db = self._log, self._raft
+        start = _START.pack(up_to, term)
+
+        def run(txn):
+            cursor = txn.cursor(db=log_db)
+            if cursor.set_range(u64(old_start + 1)):
+                while cursor.key() and from_u64(cursor.key()) <= up_to:
+                    if not cursor.delete():
+                        break
+            txn.put(LOG_START, start, db=raft_db)
+
+        self._start_index, self._start_term = up_to, term
+        if self._tail and up_to >= self._tail_first:
+            drop = min(up_to - self._tail_first + 1, len(self._tail))
+            del self._tail[:drop]
+            self._tail_first += drop
+        return run
+
+
+def _limit(entries, max_bytes):
+    if not max_bytes or len(entries) <= 1:
+        return entries
+    size = 0
+    for i, entry in enumerate(entries):
+        size += len(entry.data) + 16
+        if size > max_bytes and i > 0:
+            return entries[:i]
+    return entries

@@ -1,0 +1,112 @@
+"""The storage writer: the one thread that opens LMDB write transactions.
+
+Group commit: jobs queue up while a transaction commits; the next
+transaction takes every queued job at once, so one fsync covers a whole
+batch, and the event loop never waits on disk.  A job is a callable run
+inside the write transaction, in submission order.  A failed job or commit is
+fatal: the member must not go on after a possibly-lost write.
+"""
+
+import asyncio
+import collections
+import threading
+import time
+
+
+class WriterStopped(Exception):
+    """The writer has stopped; nothing more is written."""
+
+
+class Job:
+    """A write to run in the next transaction; `future` resolves (on the event
+    loop) once that transaction has committed."""
+
+    __slots__ = ("run", "future", "wal")
+
+    def __init__(self, run, future, wal):
+        self.run = run  # run(txn) -> None, called on the writer thread
+        self.future = future  # asyncio.Future or None
+        self.wal = wal  # True if the job appends to the Raft log
+
+
+class Writer:
+    def __init__(self, environment, loop, metrics=None, on_fatal=None):
+        self._environment = environment
+        self._loop = loop
+        self._metrics = metrics
+        self._on_fatal = on_fatal
+        self._queue = collections.deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._stopping = False
+        self._failed = None
+        self._thread = threading.Thread(target=self._run, name="cairn-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, run, wal=False, wait=True):
+        """Queues `run(txn)`.  Returns a future resolved after the commit
+        (None when wait is False)."""
+        if self._failed is not None:
+            raise WriterStopped("storage writer failed") from self._failed
+        future = self._loop.create_future() if wait else None
+        job = Job(run, future, wal)
+        with self._cond:
+            if self._stopping:
+                raise WriterStopped("storage writer stopped")
+            self._queue.append(job)
+            if len(self._queue) == 1:
+                self._cond.notify()
+        return future
+
+    def stop(self):
+        """Commits what is queued, then ends the thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join()
+
+    # --- writer thread ---------------------------------------------------
+
+    def _run(self):
+        env = self._environment.env
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                batch = list(self._queue)
+                self._queue.clear()
+            wal = False
+            started = time.perf_counter()
+            try:
+                with env.begin(write=True) as txn:
+                    for job in batch:
+                        wal = wal or job.wal
+                        job.run(txn)
+            except BaseException as exc:  # a lost write: stop the member
+                self._failed = exc
+                self._loop.call_soon_threadsafe(self._fail, batch, exc)
+                return
+            elapsed = time.perf_counter() - started
+            if self._metrics is not None:
+                self._metrics.observe_commit(elapsed, wal)
+            self._loop.call_soon_threadsafe(self._complete, batch)
+
+    # --- event loop ---------------------------------------------------
+
+    @staticmethod
+    def _complete(batch):
+        for job in batch:
+            if job.future is not None and not job.future.done():
+                job.future.set_result(None)
+
+    def _fail(self, batch, exc):
+        with self._cond:
+            pending = list(self._queue)
+            self._queue.clear()
+            self._stopping = True
+        for job in batch + pending:
+            if job.future is not None and not job.future.done():
+                job.future.set_exception(WriterStopped("storage write failed: %r" % (exc,)))
+        if self._on_fatal is not None:
+            self._on_fatal(exc)
