@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import failures, render_table, summary_rows  # noqa: E402
+from report import failures, noise_warnings, render_table, summary_rows  # noqa: E402
 from server_process import ServerProcess, free_ports  # noqa: E402
 from workload import (Cell, b64, failed_requests, preload, range_key,  # noqa: E402
                       run_wrk, unreadable_keys)
@@ -143,10 +143,14 @@ def run_cells(servers: dict[str, ServerProcess], cells: list[Cell], args, value:
                                    str(-(-cell.connections // cell.threads))]
                 else:
                     script_args = [RANGE_PREFIX, str(args.keys)]
-                cpu_before = server.cpu_seconds()
+                cpu_before = {name: s.cpu_seconds() for name, s in servers.items()}
                 record = run_wrk(cell, server.client_url, args.duration, script_args,
                                  args.wrk_timeout)
-                record["server_cpu_s"] = server.cpu_seconds() - cpu_before
+                cpu = {name: s.cpu_seconds() - cpu_before[name] for name, s in servers.items()}
+                record["server_cpu_s"] = cpu.pop(label)
+                # The server not under load should sit idle; if it does not,
+                # it competes with the one being measured.
+                record["idle_server_cpu_s"] = sum(cpu.values())
                 if cell.op == "put":
                     sample = [k.encode() for k in record.pop("written_sample")]
                     record["readback_checked"] = len(sample)
@@ -241,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = failures(result)
     result["rows"] = rows
     result["failures"] = problems
+    noise = noise_warnings(result)
+    result["noise_warnings"] = noise
     out = Path(args.output) if args.output else RESULTS / f"gateway-{started:%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
@@ -248,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(render_table(rows))
     print(f"\nresult: {out}")
+    if noise:
+        print("\nnoisy machine — compare ratios with care (or use --rounds):")
+        for line in noise:
+            print(f"  {line}")
     if problems:
         print("\nINVALID RUN — requests failed, the figures above measure errors:", file=sys.stderr)
         for line in problems:

@@ -14,6 +14,10 @@ from workload import failed_requests
 LABELS = ("etcd", "cairn")
 
 
+def _other_cpu_s(r: dict) -> float:
+    return max(0.0, r["machine_busy_s"] - r["server_cpu_s"] - r["wrk_cpu_s"])
+
+
 def _per_cell(records: list[dict], agg: Callable) -> dict[str, float]:
     def each(fn):
         return agg([fn(r) for r in records])
@@ -23,6 +27,12 @@ def _per_cell(records: list[dict], agg: Callable) -> dict[str, float]:
         "p99 ms": each(lambda r: r["latency_us"]["p99"] / 1000),
         "server CPU µs/req": each(lambda r: r["server_cpu_s"] * 1e6 / max(r["requests"], 1)),
         "wrk CPU %": each(lambda r: 100 * r["wrk_cpu_s"] / (r["duration_us"] / 1e6)),
+        # Everything else busy on the machine meanwhile (other tenants, the
+        # idle second server, kernel softirq work for loopback not charged
+        # to a process): the noise this cell was measured under. /proc/stat
+        # is tick-sampled while per-process times are exact, so this is a
+        # rough figure, good for spotting a busy neighbour, not for sums.
+        "other CPU %": each(lambda r: 100 * _other_cpu_s(r) / (r["duration_us"] / 1e6)),
         "failed": sum(failed_requests(r) + len(r.get("readback_bad", [])) for r in records),
     }
 
@@ -60,6 +70,23 @@ def failures(result: dict) -> list[str]:
                     lines.append(f"{label} {cell} round {n}: {len(r['readback_bad'])} of "
                                  f"{r['readback_checked']} acknowledged puts not readable, "
                                  f"e.g. {r['readback_bad'][:3]}")
+    return lines
+
+
+# Other processes using more than this share of one CPU during a cell make
+# its figures suspect on a 2-core machine.
+NOISY_OTHER_CPU = 0.25
+
+
+def noise_warnings(result: dict) -> list[str]:
+    lines = []
+    for label in LABELS:
+        for cell, records in result["records"][label].items():
+            for n, r in enumerate(records, 1):
+                share = _other_cpu_s(r) / (r["duration_us"] / 1e6)
+                if share > NOISY_OTHER_CPU:
+                    lines.append(f"{label} {cell} round {n}: other processes used "
+                                 f"{100 * share:.0f}% of a CPU meanwhile")
     return lines
 
 

@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from server_process import CLOCK_TICKS
+
 WRK_SCRIPTS = Path(__file__).resolve().parent / "wrk"
 RESULT_MARKER = "BENCH_RESULT "
 
@@ -112,15 +114,26 @@ class Cell:
         return f"{self.op} c{self.connections}"
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds spent not idle, summed over all CPUs, since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal ...; guest is inside user.
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / CLOCK_TICKS
+
+
 def run_wrk(cell: Cell, url: str, duration: float, script_args: list[str],
             timeout: float) -> dict:
-    """Run wrk for one cell; return the BENCH_RESULT record plus wrk's CPU time."""
+    """Run wrk for one cell; return the BENCH_RESULT record plus wrk's and the
+    whole machine's CPU time over the run."""
     argv = ["wrk", f"-t{cell.threads}", f"-c{cell.connections}", f"-d{duration:g}s",
             f"--timeout={timeout:g}s", "-s", str(WRK_SCRIPTS / f"{cell.op}.lua"),
             url, "--", *script_args]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy_before = machine_busy_seconds()
     proc = subprocess.run(argv, capture_output=True, text=True,
                           timeout=duration + timeout + 60)
+    busy_after = machine_busy_seconds()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = [l for l in proc.stdout.splitlines() if l.startswith(RESULT_MARKER)]
     if proc.returncode != 0 or len(lines) != 1:
@@ -128,6 +141,7 @@ def run_wrk(cell: Cell, url: str, duration: float, script_args: list[str],
                            f"{proc.stdout}\n{proc.stderr}")
     record = json.loads(lines[0][len(RESULT_MARKER):])
     record["wrk_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    record["machine_busy_s"] = busy_after - busy_before
     record["wrk_argv"] = argv[:-len(script_args)] if script_args else argv
     return record
 
