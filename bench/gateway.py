@@ -213,10 +213,19 @@ def benchmark(args: argparse.Namespace, data_root: Path, stack: list[ServerProce
     }
 
 
+def stop_all(stack: list[ServerProcess]) -> None:
+    # A second Ctrl-C must not cut the clean-up short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for server in reversed(stack):
+        server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     ensure_tools(args)
-    # SIGTERM unwinds like Ctrl-C does, through the finally that stops servers.
+    # Ctrl-C and SIGTERM unwind to the handlers below that stop the servers
+    # (SIGINT explicitly: a shell starts background jobs with it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data_root = Path(tempfile.mkdtemp(prefix="cairn-bench-", dir=args.data_root))
     facts = machine_facts(args, data_root)
@@ -227,17 +236,25 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.duration:g} s per cell, {args.keys} keys", flush=True)
     started = datetime.datetime.now().astimezone()
     stack: list[ServerProcess] = []
-    ok = False
     try:
         result = benchmark(args, data_root, stack)
-        ok = True
-    finally:
-        for server in reversed(stack):
-            server.stop()
-        if not ok:
-            for server in stack:
-                print(server.log_tail(), file=sys.stderr)
-            print(f"data dirs and server logs kept in {data_root}", file=sys.stderr)
+    except (KeyboardInterrupt, SystemExit):
+        stop_all(stack)
+        shutil.rmtree(data_root, ignore_errors=True)
+        print("interrupted; every server stopped", file=sys.stderr)
+        return 130
+    except BaseException as exc:
+        stop_all(stack)
+        for server in stack:
+            print(server.log_tail(), file=sys.stderr)
+        print(f"data dirs and server logs kept in {data_root}", file=sys.stderr)
+        if isinstance(exc, RuntimeError):
+            # A server that would not start or answered a preload wrongly.
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+    stop_all(stack)
+    shutil.rmtree(data_root, ignore_errors=True)
     facts["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
     result.update(started=started.isoformat(timespec="seconds"), machine=facts,
                   settings={k: v for k, v in vars(args).items()})
@@ -250,7 +267,6 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.output) if args.output else RESULTS / f"gateway-{started:%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
-    shutil.rmtree(data_root, ignore_errors=True)
     print()
     print(render_table(rows))
     print(f"\nresult: {out}")

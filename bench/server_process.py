@@ -86,7 +86,7 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
                 raise RuntimeError(f"{self.label} exited with {self.popen.returncode} "
-                                   f"before becoming healthy\n{self.log_tail()}")
+                                   f"before becoming healthy (log: {self.log_path})")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.client_port, timeout=2)
                 conn.request("GET", "/health")
@@ -99,7 +99,7 @@ class ServerProcess:
             except (OSError, ValueError, http.client.HTTPException) as exc:
                 last = repr(exc)
             time.sleep(0.05)
-        raise RuntimeError(f"{self.label} not healthy after {timeout}s: {last}\n{self.log_tail()}")
+        raise RuntimeError(f"{self.label} not healthy after {timeout}s: {last} (log: {self.log_path})")
 
     def process_tree(self) -> list[int]:
         """The server's pid and its descendants (a wrapper script may fork)."""
