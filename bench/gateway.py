@@ -49,12 +49,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--cairn-cmd", default=f"{shlex.quote(sys.executable)} -m cairn serve",
                    help="command that starts cairn (flags are appended); "
                         "give /usr/bin/etcd to measure etcd against itself")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds per cell per server")
+    p.add_argument("--duration", type=float, default=None,
+                   help="seconds per cell per server (default 10, --quick 2)")
     p.add_argument("--quick", action="store_true",
                    help="2 s per cell and 10k keys: a smoke run, not a measurement")
-    p.add_argument("--keys", type=int, default=100_000,
-                   help="keys preloaded (256-byte values) before RSS is read; "
-                        "range cells read random ones of them")
+    p.add_argument("--keys", type=int, default=None,
+                   help="keys preloaded (256-byte values) before RSS is read; range cells "
+                        "read random ones of them (default 100000, --quick 10000)")
     p.add_argument("--connections", type=int, default=64, help="connections of the concurrent cells")
     p.add_argument("--threads", type=int, default=2, help="wrk threads of the concurrent cells")
     p.add_argument("--rounds", type=int, default=1,
@@ -67,9 +68,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--output", default=None, help="JSON result path (default: bench/results/)")
     p.add_argument("--no-install", action="store_true", help="never call apt-get")
     args = p.parse_args(argv)
-    if args.quick:
-        args.duration = 2.0
-        args.keys = min(args.keys, 10_000)
+    if args.duration is None:
+        args.duration = 2.0 if args.quick else 10.0
+    if args.keys is None:
+        args.keys = 10_000 if args.quick else 100_000
+    if args.keys < 1 or args.duration <= 0 or args.rounds < 1:
+        p.error("--keys, --duration and --rounds must be positive")
     return args
 
 
