@@ -56,6 +56,12 @@ class Client:
         return await self.transport.unary(rpc, request, endpoint=endpoint,
                                           timeout=self._timeout(timeout))
 
+    async def call(self, rpc: str, request, *, endpoint: str | None = None,
+                   timeout=_DEFAULT):
+        """Send a request message built elsewhere (``cairn.client.ops``) as
+        ``rpc`` ("KV.Range", "KV.Put", "KV.DeleteRange", "KV.Txn", ...)."""
+        return await self._call(rpc, request, timeout, endpoint)
+
     # -- KV ----------------------------------------------------------------------
 
     async def get(self, key, range_end=None, *, prefix: bool = False,

@@ -1,0 +1,158 @@
+"""``cairn``: the server (``cairn serve``) and etcdctl-shaped client commands.
+
+The client commands take etcdctl 3.4's flags and print what etcdctl prints,
+with its exit codes: 0 success, 1 error, 2 bad connection, 3 invalid input,
+4 unsupported feature, 128 bad arguments; errors go to stderr as
+``Error: <message>``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+
+import click
+
+from . import global_flags
+from .dispatch import RootGroup, UnknownCommand
+from .endpoint_command import endpoint_group
+from .exitcodes import EXIT_ERROR, CommandError
+from .goflags import FlagError, parse_bool, GoValueError
+from .gotext import quote
+from .kv_commands import compaction_command, del_command, get_command, put_command
+from .txn_command import txn_command
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group("cairn", cls=RootGroup, context_settings=CONTEXT_SETTINGS)
+@global_flags.global_options
+def cli():
+    """cairn: an etcd-compatible key-value store, and a client for it."""
+
+
+for _command in (get_command, put_command, del_command, txn_command,
+                 compaction_command, endpoint_group):
+    cli.add_command(_command)
+
+
+def _register_serve() -> None:
+    """`serve` lives in cairn.cli.serve when the server is built in."""
+    if importlib.util.find_spec("cairn.cli.serve") is None:
+        return
+    module = importlib.import_module("cairn.cli.serve")
+    command = getattr(module, "serve", None) or getattr(module, "serve_command", None)
+    if command is None:
+        command = next((v for v in vars(module).values()
+                        if isinstance(v, click.Command) and v.name == "serve"), None)
+    if command is not None:
+        cli.add_command(command, "serve")
+
+
+_register_serve()
+
+# Flags that take a value as the next word (so that word is no flag).
+_VALUED = {"--endpoints", "-w", "--write-out", "--dial-timeout", "--command-timeout",
+           "--keepalive-time", "--keepalive-timeout", "--cert", "--key", "--cacert",
+           "--consistency", "--order", "--sort-by", "--limit", "--rev", "--lease"}
+_LOCAL_BOOLS = {"prefix", "from-key", "keys-only", "count-only", "print-value-only",
+                "prev-kv", "ignore-value", "ignore-lease", "physical", "interactive"}
+_BOOLS = global_flags.BOOL_FLAG_NAMES | _LOCAL_BOOLS
+
+
+def split_bool_values(argv: list[str]):
+    """pflag lets a bool flag take a value (``--prefix=false``); click does
+    not.  ``--flag=true`` becomes ``--flag``; ``--flag=false`` is dropped and
+    remembered as given (it still shadows the environment); an unparsable
+    value stays for click to reject, and is remembered for the message."""
+    out, explicit, invalid = [], {}, {}
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        i += 1
+        if word == "--":
+            out.append(word)
+            out.extend(argv[i:])
+            break
+        if word.startswith("--") and "=" in word:
+            name, value = word[2:].split("=", 1)
+            if name in _BOOLS:
+                try:
+                    if parse_bool(value):
+                        out.append("--" + name)
+                    else:
+                        explicit[name] = False
+                    continue
+                except GoValueError:
+                    invalid["--" + name] = value
+        elif word in _VALUED and i < len(argv):
+            out.append(word)
+            word = argv[i]
+            i += 1
+        out.append(word)
+    return out, explicit, invalid
+
+
+def _flag_failure(message: str, ctx: click.Context | None) -> int:
+    """cobra's flag error: the message, the usage on stdout, the message again."""
+    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.flush()
+    if ctx is not None:
+        click.echo(ctx.get_help())
+    sys.stderr.write(f"\nError: {message}\n")
+    return EXIT_ERROR
+
+
+def _pflag_message(exc: click.UsageError, invalid_bools: dict) -> str:
+    name = getattr(exc, "option_name", "") or ""
+    short = name[1:] if len(name) == 2 and not name.startswith("--") else None
+    if isinstance(exc, click.NoSuchOption):
+        if short:
+            return f"unknown shorthand flag: '{short}' in {name}"
+        return f"unknown flag: {name}"
+    if isinstance(exc, click.BadOptionUsage):
+        if name in invalid_bools:
+            value = invalid_bools[name]
+            return (f"invalid argument {quote(value)} for {quote(name)} flag: "
+                    f"strconv.ParseBool: parsing {quote(value)}: invalid syntax")
+        if short:
+            return f"flag needs an argument: '{short}' in {name}"
+        return f"flag needs an argument: {name}"
+    return exc.format_message()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, explicit, invalid = split_bool_values(argv)
+    code = 0
+    try:
+        cli.main(args=args, prog_name="cairn", standalone_mode=False,
+                 obj={"explicit_flags": explicit})
+    except CommandError as exc:
+        if exc.message is not None:
+            sys.stderr.write(f"Error: {exc.message}\n")
+        code = exc.code
+    except FlagError as exc:
+        code = _flag_failure(exc.message, exc.ctx)
+    except UnknownCommand as exc:
+        sys.stderr.write(f"Error: {exc.message}\nRun '{exc.program} --help' for usage.\n"
+                         f"Error: {exc.message}\n")
+        code = EXIT_ERROR
+    except click.UsageError as exc:
+        code = _flag_failure(_pflag_message(exc, invalid), exc.ctx)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        code = 130
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+    sys.stderr.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
