@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import click
 
+from .goflags import FlagError
+from .terminal import terminal
+
 
 def match_command(group: click.Group, ctx: click.Context, word: str) -> str | None:
     names = group.list_commands(ctx)
@@ -38,6 +41,27 @@ def suggestions(group: click.Group, ctx: click.Context, word: str) -> list[str]:
     return out
 
 
+def _with_context(parse_args):
+    """Parse errors carry the command they belong to, whose usage etcdctl
+    prints with them (click leaves some without one)."""
+    def parse(self, ctx, args):
+        try:
+            return parse_args(self, ctx, args)
+        except (click.UsageError, FlagError) as exc:
+            if getattr(exc, "ctx", None) is None:
+                exc.ctx = ctx
+            raise
+    return parse
+
+
+class EtcdctlCommand(click.Command):
+    parse_args = _with_context(click.Command.parse_args)
+
+
+class EtcdctlGroup(click.Group):
+    parse_args = _with_context(click.Group.parse_args)
+
+
 class UnknownCommand(click.ClickException):
     """cobra's "unknown command" error, suggestions included."""
 
@@ -49,7 +73,7 @@ class UnknownCommand(click.ClickException):
         self.program = program
 
 
-class RootGroup(click.Group):
+class RootGroup(EtcdctlGroup):
     """Commands in the order they were added; prefixes and typos handled
     the cobra way; no command at all prints the help (exit 0)."""
 
@@ -58,7 +82,7 @@ class RootGroup(click.Group):
 
     def parse_args(self, ctx, args):
         if not args:
-            click.echo(ctx.get_help())
+            terminal(ctx).write_out(ctx.get_help() + "\n")
             ctx.exit(0)
         return super().parse_args(ctx, args)
 

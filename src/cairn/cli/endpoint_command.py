@@ -4,7 +4,6 @@ with ``--cluster``, for every client URL in the member list."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 
 import click
@@ -13,23 +12,24 @@ from cairn.client import messages as m
 from cairn.client.errors import ClientError, PermissionDenied
 
 from . import global_flags, session
-from .dispatch import match_command
+from .dispatch import EtcdctlCommand, EtcdctlGroup, match_command
 from .exitcodes import EXIT_ERROR, CommandError
 from .global_flags import endpoint_options, global_options
 from .gotext import duration
 from .printer import EndpointHealth, EndpointStatus
+from .terminal import terminal
 
 _INHERITED = global_flags.GLOBAL_FLAGS + global_flags.ENDPOINT_FLAGS
 
 
-class EndpointGroup(click.Group):
+class EndpointGroup(EtcdctlGroup):
     """etcdctl prints the group's help for a missing or unknown subcommand
     and exits 0."""
 
     def resolve_command(self, ctx, args):
         name = match_command(self, ctx, args[0]) if args else None
         if name is None:
-            click.echo(ctx.get_help())
+            terminal(ctx).write_out(ctx.get_help() + "\n")
             ctx.exit(0)
         return name, self.get_command(ctx, name), args[1:]
 
@@ -42,7 +42,7 @@ class EndpointGroup(click.Group):
 def endpoint_group(ctx):
     """endpoint <subcommand>"""
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        terminal(ctx).write_out(ctx.get_help() + "\n")
 
 
 def _endpoints(s: session.Session) -> list[str]:
@@ -57,7 +57,7 @@ def _endpoints(s: session.Session) -> list[str]:
     return [url for member in members.members for url in member.client_urls]
 
 
-@endpoint_group.command("health", short_help="Checks the healthiness of endpoints "
+@endpoint_group.command("health", cls=EtcdctlCommand, short_help="Checks the healthiness of endpoints "
                         "specified in `--endpoints` flag")
 @global_options
 @endpoint_options
@@ -99,7 +99,7 @@ async def _check(s: session.Session, endpoint: str) -> EndpointHealth:
     return EndpointHealth(endpoint, not error, took, error)
 
 
-@endpoint_group.command("status", short_help="Prints out the status of endpoints "
+@endpoint_group.command("status", cls=EtcdctlCommand, short_help="Prints out the status of endpoints "
                         "specified in `--endpoints` flag")
 @global_options
 @endpoint_options
@@ -110,13 +110,13 @@ def status_command(ctx, args):
     raft term, raft index, raft applied index, errors"""
     s = session.open_session(ctx, _INHERITED)
     endpoints = _endpoints(s)
-    statuses, failed = asyncio.run(_status_all(s, endpoints))
+    statuses, failed = asyncio.run(_status_all(s, endpoints, terminal(ctx)))
     s.printer.endpoint_status(statuses)
     if failed:
         raise CommandError(EXIT_ERROR, None)
 
 
-async def _status_all(s: session.Session, endpoints: list[str]):
+async def _status_all(s: session.Session, endpoints: list[str], term):
     statuses = []
     failed = False
     async with s.client() as client:
@@ -125,8 +125,8 @@ async def _status_all(s: session.Session, endpoints: list[str]):
                 status = await client.status(endpoint.strip())
             except (ClientError, OSError, ValueError) as exc:
                 failed = True
-                sys.stderr.write(f"Failed to get the status of endpoint {endpoint} "
-                                 f"({session.describe_error(exc)})\n")
+                term.write_err(f"Failed to get the status of endpoint {endpoint} "
+                               f"({session.describe_error(exc)})\n")
                 continue
             statuses.append(EndpointStatus(endpoint, status))
     return statuses, failed

@@ -12,8 +12,6 @@ is reported (``CAIRN_*`` ones are not: the server reads that prefix too).
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from dataclasses import dataclass
 
@@ -22,6 +20,7 @@ from click.core import ParameterSource
 
 from . import goflags
 from .exitcodes import EXIT_ERROR, CommandError
+from .terminal import terminal
 
 ENV_PREFIXES = ("CAIRN", "ETCDCTL")
 # etcdctl's main consumes ETCDCTL_API before flags are read.
@@ -160,18 +159,19 @@ def _env_names(flag_name: str) -> list[str]:
     return [f"{prefix}_{suffix}" for prefix in ENV_PREFIXES]
 
 
-def _log(level: str, message: str) -> None:
+def _log(term, level: str, message: str) -> None:
     """etcd's capnslog line, as pkg/flags writes it to stderr."""
     now = time.time()
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
     micros = int((now % 1) * 1_000_000)
-    sys.stderr.write(f"{stamp}.{micros:06d} {level} | pkg/flags: {message}\n")
-    sys.stderr.flush()
+    term.write_err(f"{stamp}.{micros:06d} {level} | pkg/flags: {message}\n")
 
 
 def resolve(ctx: click.Context, specs=GLOBAL_FLAGS) -> GlobalConfig:
     """The inherited flags' values: command line, environment, default."""
     given = command_line_values(ctx)
+    term = terminal(ctx)
+    environ = term.environ
     values = {}
     used: set[str] = set()
     shadowed: set[str] = set()
@@ -183,25 +183,25 @@ def resolve(ctx: click.Context, specs=GLOBAL_FLAGS) -> GlobalConfig:
             continue
         values[spec.name] = spec.default
         for env_name in names:
-            text = os.environ.get(env_name, "")
+            text = environ.get(env_name, "")
             if not text:
                 continue
-            used.update(n for n in names if os.environ.get(n))
+            used.update(n for n in names if environ.get(n))
             try:
                 values[spec.name] = spec.parse(text)
             except goflags.GoValueError:
                 pass  # etcdctl ignores an unparsable environment value
             break
-    for env_name, env_value in os.environ.items():
+    for env_name, env_value in environ.items():
         if env_name in used or env_name in _IGNORED_ENV:
             continue
         if env_name in shadowed:
-            _log("C", f'conflicting environment variable "{env_name}" is shadowed by '
+            _log(term, "C", f'conflicting environment variable "{env_name}" is shadowed by '
                       "corresponding command-line flag (either unset environment "
                       "variable or disable flag)")
             raise CommandError(EXIT_ERROR, None)
         if env_name.startswith("ETCDCTL_"):
-            _log("W", f"unrecognized environment variable {env_name}={env_value}")
+            _log(term, "W", f"unrecognized environment variable {env_name}={env_value}")
     return GlobalConfig(
         endpoints=[e.strip() for e in values["endpoints"]],
         raw_endpoints=list(values["endpoints"]),

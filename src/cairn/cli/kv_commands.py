@@ -7,19 +7,19 @@ them for the operations it reads from stdin.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from cairn.client import messages as m
 from cairn.client import ops
 
 from . import goflags, session
+from .dispatch import EtcdctlCommand
 from .exitcodes import EXIT_BAD_ARGS, EXIT_BAD_FEATURE, EXIT_ERROR, CommandError
 from .global_flags import global_options
 from .gotext import quote
 from .printer_fields import FieldsPrinter
 from .printer_simple import SimplePrinter
+from .terminal import terminal
 
 
 def _options(*decorators):
@@ -78,7 +78,7 @@ def _range_args(args, prefix: bool, from_key: bool):
     return key, range_end
 
 
-def get_request(args, f: dict) -> m.RangeRequest:
+def get_request(args, f: dict, term=None) -> m.RangeRequest:
     if not args:
         raise CommandError(EXIT_BAD_ARGS, "get command needs one argument as key and "
                            "an optional argument as range_end")
@@ -104,7 +104,7 @@ def get_request(args, f: dict) -> m.RangeRequest:
                    keys_only=f["keys_only"], count_only=f["count_only"])
 
 
-def put_request(args, f: dict) -> m.PutRequest:
+def put_request(args, f: dict, term) -> m.PutRequest:
     needs = "put command needs 1 argument and input from stdin or 2 arguments"
     if not args:
         raise CommandError(EXIT_BAD_ARGS, needs)
@@ -117,7 +117,7 @@ def put_request(args, f: dict) -> m.PutRequest:
         if len(args) > 1:
             value = session.arg_bytes(args[1])
         else:
-            value = sys.stdin.buffer.read()
+            value = term.read_all()
             if not value:
                 raise CommandError(EXIT_BAD_ARGS, needs)
     try:
@@ -129,7 +129,7 @@ def put_request(args, f: dict) -> m.PutRequest:
                    ignore_value=f["ignore_value"], ignore_lease=f["ignore_lease"])
 
 
-def del_request(args, f: dict) -> m.DeleteRangeRequest:
+def del_request(args, f: dict, term=None) -> m.DeleteRangeRequest:
     if not args or len(args) > 2:
         raise CommandError(EXIT_BAD_ARGS, "del command needs one argument as key and "
                            "an optional argument as range_end")
@@ -144,7 +144,7 @@ def del_request(args, f: dict) -> m.DeleteRangeRequest:
 _ARGS = click.argument("args", nargs=-1)
 
 
-@click.command("get", short_help="Gets the key or a range of keys")
+@click.command("get", cls=EtcdctlCommand, short_help="Gets the key or a range of keys")
 @global_options
 @get_options
 @_ARGS
@@ -165,21 +165,21 @@ def get_command(ctx, args, **flags):
     s.printer.get(resp)
 
 
-@click.command("put", short_help="Puts the given key into the store")
+@click.command("put", cls=EtcdctlCommand, short_help="Puts the given key into the store")
 @global_options
 @put_options
 @_ARGS
 @click.pass_context
 def put_command(ctx, args, **flags):
     """put [options] <key> <value>  (<value> from stdin when omitted)"""
-    request = put_request(args, flags)
+    request = put_request(args, flags, terminal(ctx))
     s = session.open_session(ctx)
 
     resp = session.call(s, "KV.Put", request)
     s.printer.put(resp)
 
 
-@click.command("del", short_help="Removes the specified key or range of keys [key, range_end)")
+@click.command("del", cls=EtcdctlCommand, short_help="Removes the specified key or range of keys [key, range_end)")
 @global_options
 @del_options
 @_ARGS
@@ -193,7 +193,7 @@ def del_command(ctx, args, **flags):
     s.printer.delete(resp)
 
 
-@click.command("compaction", short_help="Compacts the event history in etcd")
+@click.command("compaction", cls=EtcdctlCommand, short_help="Compacts the event history in etcd")
 @global_options
 @click.option("--physical", is_flag=True, default=False,
               help="wait until the compacted revisions are removed from disk")

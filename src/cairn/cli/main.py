@@ -20,6 +20,7 @@ from .endpoint_command import endpoint_group
 from .exitcodes import EXIT_ERROR, CommandError
 from .goflags import FlagError, parse_bool, GoValueError
 from .gotext import quote
+from .terminal import Terminal
 from .kv_commands import compaction_command, del_command, get_command, put_command
 from .txn_command import txn_command
 
@@ -32,6 +33,7 @@ def cli():
     """cairn: an etcd-compatible key-value store, and a client for it."""
 
 
+_OWN_COMMANDS = ("get", "put", "del", "txn", "compaction", "endpoint")
 for _command in (get_command, put_command, del_command, txn_command,
                  compaction_command, endpoint_group):
     cli.add_command(_command)
@@ -94,13 +96,12 @@ def split_bool_values(argv: list[str]):
     return out, explicit, invalid
 
 
-def _flag_failure(message: str, ctx: click.Context | None) -> int:
+def _flag_failure(term: Terminal, message: str, ctx: click.Context | None) -> int:
     """cobra's flag error: the message, the usage on stdout, the message again."""
-    sys.stderr.write(f"Error: {message}\n")
-    sys.stderr.flush()
+    term.write_err(f"Error: {message}\n")
     if ctx is not None:
-        click.echo(ctx.get_help())
-    sys.stderr.write(f"\nError: {message}\n")
+        term.write_out(ctx.get_help() + "\n")
+    term.write_err(f"\nError: {message}\n")
     return EXIT_ERROR
 
 
@@ -122,37 +123,58 @@ def _pflag_message(exc: click.UsageError, invalid_bools: dict) -> str:
     return exc.format_message()
 
 
-def main(argv: list[str] | None = None) -> int:
+def _etcdctl_shaped(ctx: click.Context | None) -> bool:
+    """Errors of the etcdctl-shaped commands are reported as etcdctl
+    reports them; others (``serve``) the usual click way."""
+    while ctx is not None:
+        if ctx.command.name in _OWN_COMMANDS:
+            return True
+        ctx = ctx.parent
+    return False
+
+
+def run(argv: list[str] | None = None, terminal: Terminal | None = None) -> int:
+    """Run one command line; returns the exit code.  ``terminal`` defaults to
+    this process's streams and environment."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    term = terminal or Terminal.of_process()
     args, explicit, invalid = split_bool_values(argv)
     code = 0
     try:
         cli.main(args=args, prog_name="cairn", standalone_mode=False,
-                 obj={"explicit_flags": explicit})
+                 obj={"explicit_flags": explicit, "terminal": term})
     except CommandError as exc:
         if exc.message is not None:
-            sys.stderr.write(f"Error: {exc.message}\n")
+            term.write_err(f"Error: {exc.message}\n")
         code = exc.code
     except FlagError as exc:
-        code = _flag_failure(exc.message, exc.ctx)
+        code = _flag_failure(term, exc.message, exc.ctx)
     except UnknownCommand as exc:
-        sys.stderr.write(f"Error: {exc.message}\nRun '{exc.program} --help' for usage.\n"
-                         f"Error: {exc.message}\n")
+        term.write_err(f"Error: {exc.message}\nRun '{exc.program} --help' for usage.\n"
+                       f"Error: {exc.message}\n")
         code = EXIT_ERROR
     except click.UsageError as exc:
-        code = _flag_failure(_pflag_message(exc, invalid), exc.ctx)
+        if exc.ctx is not None and exc.ctx.parent is not None and not _etcdctl_shaped(exc.ctx):
+            exc.show()
+            code = exc.exit_code
+        else:
+            code = _flag_failure(term, _pflag_message(exc, invalid), exc.ctx)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except (click.Abort, KeyboardInterrupt):
         code = 130
     finally:
         try:
-            sys.stdout.flush()
+            term.stdout.flush()
         except BrokenPipeError:
             pass
-    sys.stderr.flush()
     return code
 
 
+def main(argv: list[str] | None = None):
+    """The ``cairn`` entry point: exits with the command's code."""
+    sys.exit(run(argv))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

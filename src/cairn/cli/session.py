@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from dataclasses import dataclass
 
 import click
@@ -18,6 +17,7 @@ from cairn.client.http import tls_context
 from . import global_flags
 from .exitcodes import EXIT_BAD_FEATURE, EXIT_ERROR, CommandError
 from .printer import Printer, new_printer
+from .terminal import terminal
 
 
 @dataclass(slots=True)
@@ -45,8 +45,8 @@ def open_session(ctx: click.Context, specs=global_flags.GLOBAL_FLAGS) -> Session
     """etcdctl's clientConfigFromCmd: flags and environment, then the
     printer (an unknown format fails here, before any request)."""
     config = global_flags.resolve(ctx, specs)
-    printer = new_printer(config.write_out, sys.stdout.buffer, sys.stderr.buffer,
-                          config.is_hex)
+    term = terminal(ctx)
+    printer = new_printer(config.write_out, term.stdout, term.stderr, config.is_hex)
     if printer is None:
         raise CommandError(EXIT_BAD_FEATURE, "unsupported output format")
     return Session(config, printer)

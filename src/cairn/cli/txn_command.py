@@ -4,15 +4,15 @@ does; without it the same three empty-line-ended sections are read."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from cairn.client import messages as m
 
 from . import kv_commands, session
+from .dispatch import EtcdctlCommand
 from .exitcodes import EXIT_BAD_ARGS, CommandError
 from .global_flags import global_options
+from .terminal import terminal
 from .txn_parser import TxnInputError, parse_compare, parse_request, trim_space
 
 _ARGS = click.argument("args", nargs=-1)
@@ -31,13 +31,13 @@ _OP_BUILDERS = {
 }
 
 
-def _read_section(stdin, parse) -> list:
+def _read_section(term, parse) -> list:
     """Parse lines up to the first empty one, each as soon as it is read;
     end of input before the empty line is an error (etcdctl: ``Error: EOF``,
     exit 3)."""
     parsed = []
     while True:
-        raw = stdin.readline()
+        raw = term.read_line()
         if not raw.endswith(b"\n"):
             raise TxnInputError("EOF")
         line = trim_space(raw.decode("utf-8", "surrogateescape"))
@@ -46,7 +46,7 @@ def _read_section(stdin, parse) -> list:
         parsed.append(parse(line))
 
 
-@click.command("txn", short_help="Txn processes all the requests in one transaction")
+@click.command("txn", cls=EtcdctlCommand, short_help="Txn processes all the requests in one transaction")
 @global_options
 @click.option("-i", "--interactive", is_flag=True, default=False,
               help="prompt for each section")
@@ -57,7 +57,10 @@ def txn_command(ctx, args, interactive):
     if args:
         raise CommandError(EXIT_BAD_ARGS, "txn command does not accept argument")
     s = session.open_session(ctx)
-    stdin = sys.stdin.buffer
+    term = terminal(ctx)
+
+    def op(line: str):
+        return parse_request(line, _OP_COMMANDS, _OP_BUILDERS, term)
 
     def prompt(text: str):
         if interactive:
@@ -65,15 +68,12 @@ def txn_command(ctx, args, interactive):
             s.printer.out.flush()
 
     prompt("compares:")
-    compares = _read_section(stdin, parse_compare)
+    compares = _read_section(term, parse_compare)
     prompt("success requests (get, put, del):")
-    success = _read_section(stdin, _op)
+    success = _read_section(term, op)
     prompt("failure requests (get, put, del):")
-    failure = _read_section(stdin, _op)
+    failure = _read_section(term, op)
 
     resp = session.call(s, "KV.Txn", m.TxnRequest(compares, success, failure))
     s.printer.txn(resp)
 
-
-def _op(line: str):
-    return parse_request(line, _OP_COMMANDS, _OP_BUILDERS, sys.stderr)

@@ -244,10 +244,11 @@ def argify(line: str) -> list[str]:
     return words
 
 
-def parse_request(line: str, commands: dict, build: dict, usage_out):
+def parse_request(line: str, commands: dict, build: dict, term):
     """One op line: ``commands`` maps "put"/"get"/"del" to parse-only click
     commands with those flags, ``build`` to the function making the request
-    from (args, flags)."""
+    from (args, flags, terminal); a flag error prints that command's usage
+    on stderr first, as etcdctl does."""
     args = argify(line)
     if len(args) < 2:
         raise TxnInputError(f"invalid txn compare request: {line}")
@@ -258,11 +259,11 @@ def parse_request(line: str, commands: dict, build: dict, usage_out):
     try:
         ctx = command.make_context(name, list(args[1:]), resilient_parsing=False)
     except (click.ClickException, click.exceptions.Exit, FlagError):
-        usage_out.write(command.get_usage(click.Context(command, info_name=name)) + "\n")
+        term.write_err(command.get_usage(click.Context(command, info_name=name)) + "\n")
         raise TxnInputError(f"invalid txn request: {line}") from None
     params = dict(ctx.params)
     op_args = params.pop("args")
-    return build[name](op_args, params)
+    return build[name](op_args, params, term)
 
 
 def _match_command(word: str, commands: dict) -> str | None:
