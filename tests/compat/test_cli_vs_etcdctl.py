@@ -423,3 +423,22 @@ def test_entry_point(twins):
     compare(twins, "get", "--bogus", usage=True, subprocess_cairn=True)
     compare(twins, "endpoint", "status", "-w", "table", subprocess_cairn=True)
     compare(twins, "get", "k1", env={"ETCDCTL_ENDPOINTS": "{ep}"}, subprocess_cairn=True)
+
+
+def test_more_edges(twins):
+    compare(twins, usage=True)
+    compare(twins, "-w", "xml", "endpoint", "health")
+    compare(twins, "put", "k1", "v", "--lease=-1")
+    compare(twins, "get", "k1", "--rev", "-5")
+    compare(twins, "get", "k", "--prefix", "--limit", "-1")
+    compare(twins, "put", "u\u200b\u00e9\U0001f600", "\u2028")
+    compare(twins, "-w", "fields", "get", "u", "--prefix")
+    compare(twins, "-w", "json", "get", "u", "--prefix")
+    compare(twins, "get", "k1", "--endpoints", "{ep}", endpoints_flag=False)
+    compare(twins, "get", "k1", "--endpoints", " {ep} ,", endpoints_flag=False)
+    compare(twins, "endpoint", "status", "--endpoints", "{ep},{ep}", endpoints_flag=False)
+    compare(twins, "get", "k1", "--endpoints=", endpoints_flag=False)
+    compare(twins, "get", "k1", "--endpoints=,", "--command-timeout=200ms",
+            endpoints_flag=False)
+    compare(twins, "get", "k1", "--endpoints=foo:bar", "--command-timeout=200ms",
+            endpoints_flag=False)

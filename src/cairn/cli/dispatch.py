@@ -7,7 +7,6 @@ from __future__ import annotations
 import click
 
 from .goflags import FlagError
-from .terminal import terminal
 
 
 def match_command(group: click.Group, ctx: click.Context, word: str) -> str | None:
@@ -75,16 +74,10 @@ class UnknownCommand(click.ClickException):
 
 class RootGroup(EtcdctlGroup):
     """Commands in the order they were added; prefixes and typos handled
-    the cobra way; no command at all prints the help (exit 0)."""
+    the cobra way."""
 
     def list_commands(self, ctx):
         return list(self.commands)
-
-    def parse_args(self, ctx, args):
-        if not args:
-            terminal(ctx).write_out(ctx.get_help() + "\n")
-            ctx.exit(0)
-        return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx, args):
         word = args[0]

@@ -20,17 +20,22 @@ from .endpoint_command import endpoint_group
 from .exitcodes import EXIT_ERROR, CommandError
 from .goflags import FlagError, parse_bool, GoValueError
 from .gotext import quote
-from .terminal import Terminal
+from .terminal import Terminal, terminal
 from .kv_commands import compaction_command, del_command, get_command, put_command
 from .txn_command import txn_command
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
-@click.group("cairn", cls=RootGroup, context_settings=CONTEXT_SETTINGS)
+@click.group("cairn", cls=RootGroup, context_settings=CONTEXT_SETTINGS,
+             invoke_without_command=True)
 @global_flags.global_options
-def cli():
+@click.pass_context
+def cli(ctx):
     """cairn: an etcd-compatible key-value store, and a client for it."""
+    if ctx.invoked_subcommand is None:
+        # No command: the help, and success (as etcdctl).
+        terminal(ctx).write_out(ctx.get_help() + "\n")
 
 
 _OWN_COMMANDS = ("get", "put", "del", "txn", "compaction", "endpoint")

@@ -15,7 +15,7 @@ from cairn.client.errors import ClientError, DeadlineExceeded, EtcdError
 from cairn.client.http import tls_context
 
 from . import global_flags
-from .exitcodes import EXIT_BAD_FEATURE, EXIT_ERROR, CommandError
+from .exitcodes import EXIT_BAD_CONNECTION, EXIT_BAD_FEATURE, EXIT_ERROR, CommandError
 from .printer import Printer, new_printer
 from .terminal import terminal
 
@@ -28,6 +28,8 @@ class Session:
     def client(self, endpoints: list[str] | None = None) -> aio.Client:
         cfg = self.config
         endpoints = endpoints if endpoints is not None else cfg.endpoints
+        if not endpoints:
+            raise CommandError(EXIT_BAD_CONNECTION, "etcdclient: no available endpoints")
         if not cfg.insecure_transport:
             # --insecure-transport=false: TLS even where no scheme says so.
             endpoints = [e if "://" in e else "https://" + e for e in endpoints]

@@ -63,16 +63,19 @@ def parse_endpoint(text: str) -> Endpoint:
             break
     text = text.split("/", 1)[0]
     default_port = 443 if tls else 80
+    port_text = ""
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
-        port = int(rest[1:]) if rest.startswith(":") and rest[1:] else default_port
+        port_text = rest[1:] if rest.startswith(":") else ""
     elif text.count(":") == 1:
         host, _, port_text = text.partition(":")
-        port = int(port_text) if port_text else default_port
     else:
-        host, port = text, default_port
+        host = text
     if not host:
         raise ValueError(f"endpoint {name!r} has no host")
+    if port_text and not port_text.isdigit():
+        raise ValueError(f"endpoint {name!r} has a bad port")
+    port = int(port_text) if port_text else default_port
     return Endpoint(name=name, host=host, port=port, tls=tls)
 
 
@@ -196,9 +199,17 @@ def tls_context(cafile: str | None = None, certfile: str | None = None,
 
 
 class EndpointPool:
-    """The connections to one endpoint."""
+    """The connections to one endpoint.  An endpoint that does not parse
+    gets a pool whose every connection attempt fails, so that it is merely
+    unreachable, as it is for etcd's client."""
 
-    def __init__(self, endpoint: Endpoint, ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, name: str, ssl_context: ssl.SSLContext | None = None):
+        try:
+            endpoint = parse_endpoint(name)
+            self.invalid = None
+        except ValueError as exc:
+            endpoint = Endpoint(name=name, host="", port=0, tls=False)
+            self.invalid = exc
         self.endpoint = endpoint
         self._ssl = ssl_context if endpoint.tls else None
         if endpoint.tls and self._ssl is None:
@@ -206,6 +217,8 @@ class EndpointPool:
         self._idle: list[Connection] = []
 
     async def acquire(self, connect_timeout: float | None) -> Connection:
+        if self.invalid is not None:
+            raise OSError(f"invalid endpoint {self.endpoint.name!r}: {self.invalid}")
         while self._idle:
             conn = self._idle.pop()
             if conn.usable:

@@ -26,7 +26,7 @@ import orjson
 from . import gateway
 from .errors import (DeadlineExceeded, EtcdError, GrpcCode, Unavailable,
                      code_for_http_status, error_from_status)
-from .http import ConnectionLost, Endpoint, EndpointPool, build_request, parse_endpoint
+from .http import ConnectionLost, Endpoint, EndpointPool, build_request
 
 # Go's context error text, which etcdctl prints for an expired deadline.
 DEADLINE_MESSAGE = "context deadline exceeded"
@@ -72,7 +72,7 @@ class GatewayTransport:
     def _pool(self, name: str) -> EndpointPool:
         pool = self._pools.get(name)
         if pool is None:
-            pool = EndpointPool(parse_endpoint(name), self._ssl)
+            pool = EndpointPool(name, self._ssl)
             self._pools[name] = pool
         return pool
 
