@@ -78,8 +78,9 @@ class Etcd:
                 self.proc.wait()
 
 
-def start_etcd(data_root: str, name: str, advertised_peer_url: str) -> Etcd:
-    port, peer = free_port(), free_port()
+def start_etcd(data_root: str, name: str, advertised_peer_url: str,
+               port: int | None = None) -> Etcd:
+    port, peer = port or free_port(), free_port()
     data_dir = os.path.join(data_root, f"{name}.etcd")
     log_path = os.path.join(data_root, f"{name}.log")
     argv = [
@@ -116,6 +117,34 @@ def twins(tmp_path_factory):
     finally:
         for server in started:
             server.stop()
+
+
+@pytest.fixture
+def etcd(tmp_path):
+    """One etcd; ``etcd.restart()`` stops it and starts it again on the same
+    client port and data."""
+    root = str(tmp_path)
+    peer_url = f"http://127.0.0.1:{free_port()}"
+    holder = {}
+
+    def start(port=None):
+        server = start_etcd(root, "solo", peer_url, port)
+        holder["server"] = server
+        wait_until(server.healthy, 30, f"etcd on {server.endpoint}")
+        return server
+
+    server = start()
+
+    def restart():
+        port = holder["server"].port
+        holder["server"].stop()
+        return start(port)
+
+    server.restart = restart
+    try:
+        yield server
+    finally:
+        holder["server"].stop()
 
 
 def base_env() -> dict:

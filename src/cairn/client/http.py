@@ -9,6 +9,7 @@ requests and responses.
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
 from dataclasses import dataclass
 
@@ -152,6 +153,23 @@ class Connection(asyncio.Protocol):
         return (not self._closed and self._transport is not None
                 and not self._transport.is_closing())
 
+    def idle_and_open(self) -> bool:
+        """An idle keep-alive connection is fit to reuse when the peer has
+        not closed it: its socket must have nothing to read (a readable idle
+        socket means EOF or stray bytes).  Checked directly on the socket
+        because a blocking caller may not have let the event loop see the
+        close yet."""
+        if not self.usable:
+            return False
+        sock = self._transport.get_extra_info("socket")
+        if sock is None:
+            return True
+        try:
+            readable, _, _ = select.select([sock.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
+
     async def exchange(self, request: bytes) -> HTTPResponse:
         assert self._waiter is None, "one request at a time per connection"
         self._response_started = False
@@ -221,7 +239,7 @@ class EndpointPool:
             raise OSError(f"invalid endpoint {self.endpoint.name!r}: {self.invalid}")
         while self._idle:
             conn = self._idle.pop()
-            if conn.usable:
+            if conn.idle_and_open():
                 conn.reused = True
                 return conn
             conn.close()
