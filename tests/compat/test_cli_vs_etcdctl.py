@@ -143,7 +143,7 @@ def test_put_errors(twins):
 # -- get ------------------------------------------------------------------------
 
 def test_get_formats(twins):
-    for fmt in ("simple", "json", "fields", "table"):
+    for fmt in ("simple", "json", "fields", "table", "protobuf"):
         compare(twins, "-w", fmt, "get", "k", "--prefix")
         compare(twins, "get", "absent", "-w", fmt)
 
@@ -232,6 +232,10 @@ def test_del(twins):
     compare(twins, "--hex", "del", "d5", "--prev-kv")
     compare(twins, "put", "d6", "8")
     compare(twins, "-w", "table", "del", "d6")
+    compare(twins, "put", "d7", "9")
+    compare(twins, "-w", "protobuf", "del", "d", "--prefix", "--prev-kv")
+    compare(twins, "-w", "protobuf", "put", "d7", "10", "--prev-kv")
+    compare(twins, "-w", "protobuf", "put", "d7", "11", "--lease=-1")
 
 
 def test_del_errors(twins):
@@ -259,7 +263,7 @@ TXN_SUCCESS = (b'mod("t1") > "0"\n'
 def test_txn(twins):
     compare(twins, "put", "t1", "one")
     compare(twins, "put", "t2", "two")
-    for fmt in ("simple", "json", "fields", "table"):
+    for fmt in ("simple", "json", "fields", "table", "protobuf"):
         compare(twins, "put", "t2", "two")
         compare(twins, "-w", fmt, "txn", stdin=TXN_SUCCESS)
     compare(twins, "txn", "-i", stdin=TXN_SUCCESS)

@@ -78,6 +78,11 @@ def split_bool_values(argv: list[str]):
     while i < len(argv):
         word = argv[i]
         i += 1
+        if word == "serve":
+            # The server's flags are its own business.
+            out.append(word)
+            out.extend(argv[i:])
+            break
         if word == "--":
             out.append(word)
             out.extend(argv[i:])

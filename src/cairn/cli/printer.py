@@ -110,19 +110,13 @@ def _go_bool(value: bool) -> str:
 def new_printer(format_name: str, out: BinaryIO, err: BinaryIO,
                 is_hex: bool = False) -> Printer | None:
     """The printer for ``format_name``, or None when there is no such format."""
-    from . import printer_fields, printer_json, printer_simple, printer_table
+    from . import (printer_fields, printer_json, printer_protobuf, printer_simple,
+                   printer_table)
     cls = {
         "simple": printer_simple.SimplePrinter,
         "json": printer_json.JSONPrinter,
         "fields": printer_fields.FieldsPrinter,
         "table": printer_table.TablePrinter,
-        "protobuf": ProtobufPrinter,
+        "protobuf": printer_protobuf.ProtobufPrinter,
     }.get(format_name)
     return cls(out, err, is_hex) if cls else None
-
-
-class ProtobufPrinter(Printer):
-    """etcdctl writes raw protobuf here; cairn's client speaks JSON and does
-    not re-encode responses, so every command reports it unsupported."""
-
-    format_name = "protobuf"

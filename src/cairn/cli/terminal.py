@@ -9,6 +9,8 @@ whatever the line buffer already took is not seen again.
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, Mapping
@@ -29,8 +31,10 @@ class Terminal:
 
     @classmethod
     def of_process(cls) -> Terminal:
-        import os
-        stdin = sys.stdin.buffer.raw if hasattr(sys.stdin.buffer, "raw") else sys.stdin.buffer
+        if sys.stdin is None:  # started without a standard input
+            stdin = io.BytesIO()
+        else:
+            stdin = getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
         return cls(stdin, sys.stdout.buffer, sys.stderr.buffer, os.environ)
 
     def write_out(self, text: str | bytes) -> None:
