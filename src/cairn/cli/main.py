@@ -18,10 +18,10 @@ from . import global_flags
 from .dispatch import RootGroup, UnknownCommand
 from .endpoint_command import endpoint_group
 from .exitcodes import EXIT_ERROR, CommandError
-from .goflags import FlagError, parse_bool, GoValueError
+from .goflags import FlagError, GoValueError, parse_bool
 from .gotext import quote
-from .terminal import Terminal, terminal
 from .kv_commands import compaction_command, del_command, get_command, put_command
+from .terminal import Terminal, terminal
 from .txn_command import txn_command
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -45,16 +45,11 @@ for _command in (get_command, put_command, del_command, txn_command,
 
 
 def _register_serve() -> None:
-    """`serve` lives in cairn.cli.serve when the server is built in."""
+    """`serve` (click command ``serve`` of cairn.cli.serve) is there when
+    the server is part of this install."""
     if importlib.util.find_spec("cairn.cli.serve") is None:
         return
-    module = importlib.import_module("cairn.cli.serve")
-    command = getattr(module, "serve", None) or getattr(module, "serve_command", None)
-    if command is None:
-        command = next((v for v in vars(module).values()
-                        if isinstance(v, click.Command) and v.name == "serve"), None)
-    if command is not None:
-        cli.add_command(command, "serve")
+    cli.add_command(importlib.import_module("cairn.cli.serve").serve, "serve")
 
 
 _register_serve()

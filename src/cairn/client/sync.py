@@ -14,7 +14,7 @@ import threading
 from . import aio
 
 _METHODS = ("get", "put", "delete", "txn", "compact", "status", "member_list",
-            "health", "version")
+            "health", "version", "call")
 
 
 class Client:
