@@ -1,7 +1,7 @@
 """cairn's client commands against etcdctl 3.4, byte for byte.
 
 Every check runs one command line with etcdctl against twin etcd A and with
-cairn against twin B (see conftest) and compares stdout, stderr and the exit
+cairn against twin B (see etcdctl_twins) and compares stdout, stderr and the exit
 code.  The twins see the same writes in the same order, so revisions agree.
 Normalised away: the client port, timings ("took"), log timestamps, the
 program's name in usage errors, and the Go client's own JSON log lines
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from cairn.cli import main as cli_main
 from cairn.cli.terminal import Terminal
 
-from .conftest import base_env, cairn_argv, etcdctl_argv, free_port
+from .etcdctl_twins import base_env, cairn_argv, etcdctl_argv, free_port, twins  # noqa: F401
 
 
 @dataclass

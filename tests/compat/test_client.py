@@ -9,7 +9,7 @@ from cairn.client import Client, compare, errors, ops
 from cairn.client import aio
 from cairn.client.messages import SortOrder, SortTarget
 
-from .conftest import free_port
+from .etcdctl_twins import etcd, free_port  # noqa: F401
 
 
 def test_kv_round_trip(etcd):

@@ -1,4 +1,7 @@
-"""Twin etcd 3.4 servers for comparing ``cairn`` with ``etcdctl``.
+"""Twin etcd 3.4 servers for comparing ``cairn`` with ``etcdctl``, and a
+single etcd for the client tests.  (A module of its own rather than
+conftest.py, which other compat suites own; test modules import the
+fixtures they use.)
 
 Both members advertise the same (never listened-on) peer URL, so etcd
 derives the same member ID and cluster ID for both; driven through the same
