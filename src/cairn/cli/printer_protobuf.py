@@ -1,0 +1,96 @@
+"""``-w protobuf``: the response message in protobuf wire format, written
+raw with no newline, as etcdctl writes gogoproto's Marshal output.
+
+Fields go out in field-number order and proto3 zero values are left out;
+a present sub-message (a header, a prev_kv, a txn's oneof response) is
+written even when empty.
+"""
+
+from __future__ import annotations
+
+from cairn.client import messages as m
+
+from .printer import Printer
+
+_VARINT = 0
+_LENGTH_DELIMITED = 2
+
+
+def _varint(value: int) -> bytes:
+    value &= (1 << 64) - 1  # negative int64s as their two's complement
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _int_field(number: int, value: int) -> bytes:
+    return _varint(number << 3 | _VARINT) + _varint(value) if value else b""
+
+
+def _bytes_field(number: int, value: bytes, always: bool = False) -> bytes:
+    if not value and not always:
+        return b""
+    return _varint(number << 3 | _LENGTH_DELIMITED) + _varint(len(value)) + value
+
+
+def header_pb(h: m.ResponseHeader) -> bytes:
+    return (_int_field(1, h.cluster_id) + _int_field(2, h.member_id)
+            + _int_field(3, h.revision) + _int_field(4, h.raft_term))
+
+
+def kv_pb(kv: m.KeyValue) -> bytes:
+    return (_bytes_field(1, kv.key) + _int_field(2, kv.create_revision)
+            + _int_field(3, kv.mod_revision) + _int_field(4, kv.version)
+            + _bytes_field(5, kv.value) + _int_field(6, kv.lease))
+
+
+def range_pb(r: m.RangeResponse) -> bytes:
+    return (_bytes_field(1, header_pb(r.header), True)
+            + b"".join(_bytes_field(2, kv_pb(kv), True) for kv in r.kvs)
+            + _int_field(3, int(r.more)) + _int_field(4, r.count))
+
+
+def put_pb(r: m.PutResponse) -> bytes:
+    prev = _bytes_field(2, kv_pb(r.prev_kv), True) if r.prev_kv is not None else b""
+    return _bytes_field(1, header_pb(r.header), True) + prev
+
+
+def delete_pb(r: m.DeleteRangeResponse) -> bytes:
+    return (_bytes_field(1, header_pb(r.header), True) + _int_field(2, r.deleted)
+            + b"".join(_bytes_field(3, kv_pb(kv), True) for kv in r.prev_kvs))
+
+
+def response_op_pb(op: m.ResponseOp) -> bytes:
+    if op.response_range is not None:
+        return _bytes_field(1, range_pb(op.response_range), True)
+    if op.response_put is not None:
+        return _bytes_field(2, put_pb(op.response_put), True)
+    if op.response_delete_range is not None:
+        return _bytes_field(3, delete_pb(op.response_delete_range), True)
+    if op.response_txn is not None:
+        return _bytes_field(4, txn_pb(op.response_txn), True)
+    return b""
+
+
+def txn_pb(r: m.TxnResponse) -> bytes:
+    return (_bytes_field(1, header_pb(r.header), True) + _int_field(2, int(r.succeeded))
+            + b"".join(_bytes_field(3, response_op_pb(op), True) for op in r.responses))
+
+
+class ProtobufPrinter(Printer):
+    format_name = "protobuf"
+
+    def get(self, resp):
+        self.write(range_pb(resp))
+
+    def put(self, resp):
+        self.write(put_pb(resp))
+
+    def delete(self, resp):
+        self.write(delete_pb(resp))
+
+    def txn(self, resp):
+        self.write(txn_pb(resp))
