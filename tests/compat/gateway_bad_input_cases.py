@@ -172,6 +172,71 @@ BAD_INPUT: dict[str, Step] = {
     "null-compare": raw("/v3/kv/txn", '{"compare":[null]}', None),
 }
 
+
+# Go's base64 decoder reports the offset of the first bad quantum; it skips
+# \r and \n and does not insist on zero trailing bits.
+for body in ("YQ=", "YWJjZA", "YWJjZA=", "YQ=a", "YQ===", "YQ==YQ==", "=", "YW Jj", "YR==",
+             "YWJ="):
+    BAD_INPUT[f"base64-{body}"] = rng('{"key":"%s"}' % body, None)
+
+# Decoding errors, one per kind of field and JSON value.
+TYPE_ERRORS = {
+    "op-string": ("/v3/kv/txn", '{"success":["x"]}'),
+    "op-number": ("/v3/kv/txn", '{"success":[5]}'),
+    "op-field-number": ("/v3/kv/txn", '{"success":[{"request_put":5}]}'),
+    "op-field-array": ("/v3/kv/txn", '{"success":[{"request_put":[]}]}'),
+    "compare-string": ("/v3/kv/txn", '{"compare":"x"}'),
+    "compare-target-name": ("/v3/kv/txn", '{"compare":[{"key":"%s","target":"VALUES"}]}' % A),
+    "compare-result-name": ("/v3/kv/txn", '{"compare":[{"key":"%s","result":"EQ"}]}' % A),
+    "compare-target-bool": ("/v3/kv/txn", '{"compare":[{"key":"%s","target":true}]}' % A),
+    "compare-version-bool": ("/v3/kv/txn", '{"compare":[{"key":"%s","version":true}]}' % A),
+    "enum-float": ("/v3/kv/range", '{"key":"%s","sort_order":2.0}' % A),
+    "enum-negative": ("/v3/kv/range", '{"key":"%s","sort_order":-1}' % A),
+    "enum-bool": ("/v3/kv/range", '{"key":"%s","sort_order":true}' % A),
+    "enum-html-chars": ("/v3/kv/range", '{"key":"%s","sort_order":"<b>&"}' % A),
+    "enum-over-int32": ("/v3/kv/range", '{"key":"%s","sort_order":2147483648}' % A),
+    "enum-int32-max": ("/v3/kv/range", '{"key":"%s","sort_order":2147483647}' % A),
+    "int64-string-two-numbers": ("/v3/kv/range", '{"key":"%s","limit":"1 2"}' % A),
+    "int64-string-escaped-quotes": ("/v3/kv/range", '{"key":"%s","limit":"\\"1\\""}' % A),
+    "int64-string-true": ("/v3/kv/range", '{"key":"%s","limit":"true"}' % A),
+    "int64-string-null": ("/v3/kv/range", '{"key":"%s","limit":"null"}' % A),
+    "int64-string-array": ("/v3/kv/range", '{"key":"%s","limit":"[1]"}' % A),
+    "int64-string-minus": ("/v3/kv/range", '{"key":"%s","limit":"-"}' % A),
+    "int64-string-minus-zero": ("/v3/kv/range", '{"key":"%s","limit":"-0"}' % A),
+    "int64-minus-zero": ("/v3/kv/range", '{"key":"%s","limit":-0}' % A),
+    "int64-exponent-upper": ("/v3/kv/range", '{"key":"%s","limit":1E2}' % A),
+    "int64-string-max": ("/v3/kv/range", '{"key":"%s","limit":"9223372036854775807"}' % A),
+    "int64-min": ("/v3/kv/range", '{"key":"%s","limit":-9223372036854775808}' % A),
+    "int64-under-min": ("/v3/kv/range", '{"key":"%s","limit":"-9223372036854775809"}' % A),
+    "bool-string-1": ("/v3/kv/range", '{"key":"%s","keys_only":"1"}' % A),
+    "bool-zero": ("/v3/kv/range", '{"key":"%s","keys_only":0}' % A),
+    "bytes-bool": ("/v3/kv/range", '{"key":true}'),
+    "bytes-number-range-end": ("/v3/kv/range", '{"key":"%s","range_end":5}' % A),
+    "compaction-revision-word": ("/v3/kv/compaction", '{"revision":"x"}'),
+    "compaction-physical-string": ("/v3/kv/compaction", '{"physical":"yes"}'),
+    "put-value-number": ("/v3/kv/put", '{"key":"%s","value":5}' % A),
+    "put-lease-word": ("/v3/kv/put", '{"key":"%s","lease":"abc"}' % A),
+    # With several bad fields, the one declared first in the proto is reported.
+    "order-key-before-limit": ("/v3/kv/range", '{"limit":true,"key":5}'),
+    "order-limit-before-revision": ("/v3/kv/range", '{"revision":true,"limit":"x"}'),
+    "order-limit-before-sort": ("/v3/kv/range", '{"sort_order":"X","limit":true}'),
+}
+for name, (path, body) in TYPE_ERRORS.items():
+    BAD_INPUT[f"type-{name}"] = raw(path, body, None)
+
+# Syntax errors: Go's scanner messages.
+for i, body in enumerate(('{"key":"%s",' % A, '{"key"', "{", "[", " ", "x",
+                          '{"key":"%s\x01"}' % A, '{"key":"%s" "x":1}' % A, '{"key" "%s"}' % A,
+                          '{"key":"%s"]' % A, '{"a":{"b":[1,2,{"c":nul}]}}', '{"a":"\\x"}',
+                          '{"key":"%s","a":tru}' % A, '{"key":"%s","a":1.}' % A,
+                          '{"key":"%s","a":-}' % A, '{"key":"%s","a":1e}' % A,
+                          '{"key":"%s","a":.5}' % A)):
+    BAD_INPUT[f"syntax-{i}"] = rng(body, None)
+
+# Strings that are not valid UTF-8 or hold lone surrogates are accepted.
+BAD_INPUT["utf8-invalid-in-unknown-field"] = rng(b'{"key":"%s","a":"\xff"}' % A.encode(), 200)
+BAD_INPUT["utf8-lone-surrogate"] = rng('{"key":"%s","a":"\\ud800"}' % A, 200)
+
 # The error text of these is checked on the reference too: they are the
 # etcdserver errors the brief names.
 BAD_INPUT["size-put-over-limit"].error = TOO_LARGE

@@ -524,3 +524,46 @@ def v3beta_alias(k):
         Step("/v3alpha/kv/range", {"key": k("a")}, status=404),
         Step("/v3beta/kv/nope", {"key": k("a")}, status=404),
     ]
+
+
+@case
+def validation_order(k):
+    """Which error wins when a request has several problems."""
+    a = k("a")
+    many = [op_range(k("r"))] * 128
+    return [
+        txn(success=many + [op_put("")], error=TOO_MANY_OPS),
+        txn(success=[op_put(a), op_put(a), op_put("")], error=KEY_NOT_PROVIDED),
+        txn([cmp("", "VERSION", "EQUAL")], [op_put(a), op_put(a)], error=KEY_NOT_PROVIDED),
+        txn(success=[op_put(a), op_put(a)], failure=[op_range("")], error=KEY_NOT_PROVIDED),
+        txn(success=[op_put(a, "v", ignore_value=True), op_put("")], error=VALUE_PROVIDED),
+        txn(success=[op_put(a, lease="99"), op_put(k("missing"), ignore_value=True)],
+            error=LEASE_NOT_FOUND),
+        txn(success=[op_put(k("missing"), ignore_value=True), op_put(a, lease="99")],
+            error=KEY_NOT_FOUND),
+        txn(success=[op_range(a, revision=lambda m: m.rev + 100),
+                     op_put(k("missing"), ignore_value=True)], error=KEY_NOT_FOUND),
+        txn(success=[op_put(k("b"), "1"), op_put(k("missing"), ignore_value=True)],
+            error=KEY_NOT_FOUND),
+        get(**k.all),
+        put("", "v", ignore_value=True, error=KEY_NOT_PROVIDED),
+        put(a, "v", ignore_value=True, ignore_lease=True, lease="5", error=VALUE_PROVIDED),
+        put(k("missing"), lease="5", ignore_value=True, error=LEASE_NOT_FOUND),
+        put("", "x" * (1024 * 1024 * 3 // 2), error=KEY_NOT_PROVIDED),
+    ]
+
+
+@case
+def txn_duplicate_keys_from_key_delete(k):
+    """A delete with range_end "\\0" is left out of etcd 3.4's duplicate-key
+    check: deleting [a, end of keyspace) and putting b in one txn is allowed.
+    The "~~~" prefix sorts after the keys of the other cases."""
+    kk = Keys("~~~txn_from_key")
+    return seed(kk, "a", "b") + [
+        txn(success=[op_delete(kk("a"), range_end=NUL, prev_kv=True), op_put(kk("b"), "again")]),
+        txn(success=[op_put(kk("c"), "1"), op_delete(kk("a"), range_end=NUL)]),
+        txn(success=[op_delete(kk("a"), range_end=NUL), op_txn(success=[op_put(kk("b"), "2")])]),
+        get(**kk.all),
+        txn(success=[op_delete(kk("a"), range_end=kk.prefix_end()), op_put(kk("b"), "3")],
+            error=DUPLICATE_KEY),
+    ]

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from gateway_bad_input_cases import BAD_INPUT
-from gateway_diff import Marks, Step, b64, send
+from gateway_diff import Marks, Reply, Step, b64, comparable, send
 from gateway_kv_cases import KV_CASES
 from gateway_requests import (NUL, TOO_LARGE, TOO_MANY_OPS, Keys, cmp, compact, delete, get,
                               op_put, op_range, op_txn, put, resolve, txn)
@@ -219,16 +219,39 @@ def txn_bodies(depth: int):
     })
 
 
+def kills_etcd_3_4(txn_body: dict) -> bool:
+    """etcd 3.4.23's duplicate-key check skips deletes whose range_end is
+    "\\0"; if such a delete removes a key that a later put of the same txn
+    updates with ignore_value or ignore_lease, applying the txn panics the
+    server. Such txns would stop the reference, so they are not generated."""
+    ops = []
+
+    def walk(body: dict) -> None:
+        for op in body.get("success", []) + body.get("failure", []):
+            ops.append(op)
+            if "request_txn" in op:
+                walk(op["request_txn"])
+
+    walk(txn_body)
+    from_key_delete = any(op.get("request_delete_range", {}).get("range_end") == NUL for op in ops)
+    ignoring_put = any(op.get("request_put", {}).get("ignore_value") for op in ops)
+    return from_key_delete and ignoring_put
+
+
+puts = st.builds(lambda k, o: ("/v3/kv/put", {"key": k, **o}), keys, put_options())
+ranges = st.builds(lambda r, o: ("/v3/kv/range", {**r, **o}), key_ranges(), range_options())
+txns = (txn_bodies(1).filter(lambda body: not kills_etcd_3_4(body))
+        .map(lambda body: ("/v3/kv/txn", body)))
+# Puts, ranges and txns are listed twice so that compactions (which make
+# older revisions unreadable) stay rarer than the requests that read them.
 kv_requests = st.one_of(
-    st.builds(lambda k, o: ("/v3/kv/put", {"key": k, **o}), keys, put_options()),
-    st.builds(lambda r, o: ("/v3/kv/range", {**r, **o}), key_ranges(), range_options()),
+    puts, puts, ranges, ranges, txns, txns,
     st.builds(lambda r, p: ("/v3/kv/deleterange", {**r, "prev_kv": p}), key_ranges(), st.booleans()),
-    txn_bodies(1).map(lambda body: ("/v3/kv/txn", body)),
     st.builds(lambda rev, phys: ("/v3/kv/compaction", {"revision": rev, "physical": phys}),
               rels, st.booleans()),
 )
 
-RANDOM_EXAMPLES = int(os.environ.get("CAIRN_COMPAT_EXAMPLES", "80"))
+RANDOM_EXAMPLES = int(os.environ.get("CAIRN_COMPAT_EXAMPLES", "1500"))
 RANDOM_SETTINGS = dict(
     deadline=None, derandomize=True, database=None,
     # No shrinking: a divergence leaves the two stores different, so replays
@@ -256,7 +279,28 @@ def test_random_kv_sequences(pair, requests):
 
 
 @pytest.mark.slow
-@settings(max_examples=RANDOM_EXAMPLES * 10, **RANDOM_SETTINGS)
+@settings(max_examples=RANDOM_EXAMPLES * 2, **RANDOM_SETTINGS)
 @given(requests=st.lists(kv_requests, min_size=1, max_size=30))
 def test_random_kv_sequences_long(pair, requests):
     play(pair, requests)
+
+
+# --- The comparison itself ------------------------------------------------------
+
+def _reply(body: bytes, status: int = 200) -> Reply:
+    return Reply(status, "application/json", body)
+
+
+def test_comparison_ignores_only_cluster_identity():
+    ref = _reply(b'{"header":{"cluster_id":"1","member_id":"2","revision":"5","raft_term":"3"}}')
+    same = _reply(b'{"header":{"revision":"5","raft_term":"9","member_id":"7","cluster_id":"8"}}')
+    assert comparable(ref) == comparable(same)
+    for other in (
+        b'{"header":{"cluster_id":"1","member_id":"2","revision":"6","raft_term":"3"}}',
+        b'{"header":{"cluster_id":"1","member_id":"2","revision":5,"raft_term":"3"}}',
+        b'{"header":{"cluster_id":"1","revision":"5","raft_term":"3"}}',
+        b'{"header":{"cluster_id":"1","member_id":"2","revision":"5","raft_term":"3"},"count":"0"}',
+    ):
+        assert comparable(ref) != comparable(_reply(other)), other
+    assert comparable(ref) != comparable(Reply(200, "text/plain", ref.body))
+    assert comparable(ref) != comparable(_reply(ref.body, status=201))
