@@ -141,6 +141,8 @@ def _sort_data(k: Keys) -> list[Step]:
 @case
 def range_sort(k):
     steps = _sort_data(k)
+    steps += [get(**k.all, sort_order=7, sort_target="VALUE"),
+              get(**k.all, sort_order=-1, sort_target="VERSION", limit=2)]
     for order in SORT_ORDERS:
         for target in SORT_TARGETS:
             opts = {}
@@ -367,6 +369,19 @@ def txn_compare_missing_key(k):
 
 
 @case
+def txn_compare_other_union_member(k):
+    """The operand given belongs to another target: the target's own
+    operand counts as zero/empty."""
+    x = k("x")
+    return [put(x, "v")] + [
+        txn([{"key": x, "target": target, "result": result, field: value}])
+        for target, field, value in (("VALUE", "version", "1"), ("VERSION", "value", b64("v")),
+                                     ("MOD", "create_revision", "1"))
+        for result in COMPARE_RESULTS
+    ]
+
+
+@case
 def txn_compare_range_end(k):
     return seed(k, "r/a", "r/b") + [put(k("r/b"), "again")] + [
         txn([cmp(k("r/"), "VERSION", "GREATER", "0", range_end=k.prefix_end("r/"))]),
@@ -409,6 +424,23 @@ def txn_nested(k):
                      op_txn(success=[op_txn(success=[op_range(k("a"))])])]),
         txn(success=[op_txn()]),
         txn(success=[op_put(k("outer"), "1"), op_txn(success=[op_put(k("inner"), "1")])]),
+        get(**k.all),
+    ]
+
+
+@case
+def txn_nested_compares_see_state_before_txn(k):
+    """Nested compares are evaluated against the store as it was before the
+    outer txn applied anything; nested ranges see the outer txn's writes."""
+    a, b = k("a"), k("b")
+    return seed(k, "a") + [
+        txn(success=[op_put(b, "new"),
+                     op_txn([cmp(b, "VERSION", "EQUAL", "0")],
+                            [op_put(k("saw-no-b"), "1"), op_range(b)],
+                            [op_put(k("saw-b"), "1"), op_range(b)])]),
+        txn(success=[op_delete(a),
+                     op_txn([cmp(a, "VERSION", "GREATER", "0")],
+                            [op_range(a, count_only=True)], [op_put(k("no-a"), "1")])]),
         get(**k.all),
     ]
 
@@ -549,6 +581,10 @@ def validation_order(k):
         put("", "v", ignore_value=True, error=KEY_NOT_PROVIDED),
         put(a, "v", ignore_value=True, ignore_lease=True, lease="5", error=VALUE_PROVIDED),
         put(k("missing"), lease="5", ignore_value=True, error=LEASE_NOT_FOUND),
+        txn([cmp("", "VERSION", "EQUAL")], [op_put(a, "v", ignore_value=True)],
+            error=KEY_NOT_PROVIDED),
+        txn(success=[op_put(a, "v", ignore_value=True)], failure=[op_put("")],
+            error=VALUE_PROVIDED),
         put("", "x" * (1024 * 1024 * 3 // 2), error=KEY_NOT_PROVIDED),
     ]
 

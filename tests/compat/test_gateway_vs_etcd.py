@@ -234,7 +234,8 @@ def kills_etcd_3_4(txn_body: dict) -> bool:
 
     walk(txn_body)
     from_key_delete = any(op.get("request_delete_range", {}).get("range_end") == NUL for op in ops)
-    ignoring_put = any(op.get("request_put", {}).get("ignore_value") for op in ops)
+    ignoring_put = any(op.get("request_put", {}).get("ignore_value")
+                       or op.get("request_put", {}).get("ignore_lease") for op in ops)
     return from_key_delete and ignoring_put
 
 
