@@ -9,7 +9,7 @@ same bytes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from gateway_diff import Marks, Step, b64, prefix_end
 
@@ -177,3 +177,23 @@ def cmp(key: str, target: str, result: str, operand: Any = None,
     if range_end is not None:
         body["range_end"] = range_end
     return body
+
+
+CaseFn = Callable[[Keys], list[Step]]
+
+
+def case_table() -> tuple[dict[str, CaseFn], Callable[[CaseFn], CaseFn]]:
+    """A table of scripted cases and the decorator that registers a case
+    function under its name, in definition order."""
+    table: dict[str, CaseFn] = {}
+
+    def case(fn: CaseFn) -> CaseFn:
+        table[fn.__name__] = fn
+        return fn
+
+    return table, case
+
+
+def seed(k: Keys, *names: str) -> list[Step]:
+    """Puts `v-<name>` under each name."""
+    return [put(k(n), f"v-{n}") for n in names]

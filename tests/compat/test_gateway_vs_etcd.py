@@ -17,13 +17,17 @@ from hypothesis import strategies as st
 from gateway_bad_input_cases import BAD_INPUT
 from gateway_diff import Marks, Reply, Step, b64, comparable, send
 from gateway_kv_cases import KV_CASES
+from gateway_txn_cases import TXN_CASES
 from gateway_requests import (NUL, TOO_LARGE, TOO_MANY_OPS, Keys, cmp, compact, delete, get,
                               op_put, op_range, op_txn, put, resolve, txn)
 
 
-@pytest.mark.parametrize("name", list(KV_CASES))
+SCRIPTED_CASES = {**KV_CASES, **TXN_CASES}
+
+
+@pytest.mark.parametrize("name", list(SCRIPTED_CASES))
 def test_kv_case(pair, name):
-    pair.run(KV_CASES[name](Keys(name)))
+    pair.run(SCRIPTED_CASES[name](Keys(name)))
 
 
 def still_serving() -> list[Step]:
@@ -55,8 +59,8 @@ def small_limit_steps() -> list[Step]:
         put(key7, "x" * 997, error=TOO_LARGE),
         delete(b64(b"d" * 1005)),               # 19 + 1005 = 1024
         delete(b64(b"d" * 1006), error=TOO_LARGE),
-        txn(success=[op_put(key7, "x" * 990)]),
-        txn(success=[op_put(key7, "x" * 1000)], error=TOO_LARGE),
+        txn(success=[op_put(key7, "x" * 990)]),  # 34 + 990 = 1024
+        txn(success=[op_put(key7, "x" * 991)], error=TOO_LARGE),
         txn(success=[op_range(b64(b"r" * 2000))]),   # read-only txn: not proposed
         get(b64(b"r" * (grpc_limit - 4))),          # 1 + 3 + n bytes of RangeRequest
         get(b64(b"r" * (grpc_limit - 3)), status=429),
