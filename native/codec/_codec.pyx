@@ -5,4 +5,5 @@
 include "buffer.pyx"
 include "errors.pyx"
 include "messages.pyx"
+include "gojson.pyx"
 include "jsonpb.pyx"

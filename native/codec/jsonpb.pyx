@@ -4,11 +4,7 @@
 # Input accepts proto names and lowerCamel names, int64 as strings or numbers,
 # enums as names or numbers, null as the zero value.
 
-from binascii import a2b_base64, b2a_base64, Error as _B64Error
-
-
-class JsonError(ValueError):
-    """A JSON request body that does not map onto the message."""
+from binascii import b2a_base64
 
 
 cdef inline str b64(bytes data):
@@ -96,7 +92,26 @@ cdef dict _response_op_json(object op):
     return {}
 
 
-# --- input -------------------------------------------------------------
+# --- input ---------------------------------------------------------------
+#
+# Decoding follows etcd 3.4's gateway (golang/protobuf's jsonpb): fields are
+# looked up in proto order, the lowerCamel name before the proto name (the
+# lowerCamel one wins when both are given), unknown fields are ignored, null
+# is "absent", and the first bad field in proto order is the one reported,
+# in Go's words.  Values come either from orjson (the fast path) or from
+# gojson (RawString / Number values that keep their text as written).
+
+from binascii import a2b_base64, Error as _B64Error
+
+
+class JsonError(ValueError):
+    """A JSON request body that does not map onto the message."""
+
+
+class CloseConnection(Exception):
+    """etcd's gateway drops the connection without an answer for this input
+    (a null element in a repeated message field)."""
+
 
 cdef enum Kind:
     K_BYTES
@@ -114,6 +129,10 @@ cdef dict SORT_TARGET_NAMES = {"KEY": 0, "VERSION": 1, "CREATE": 2, "MOD": 3, "V
 cdef dict COMPARE_RESULT_NAMES = {"EQUAL": 0, "GREATER": 1, "LESS": 2, "NOT_EQUAL": 3}
 cdef dict COMPARE_TARGET_NAMES = {"VERSION": 0, "CREATE": 1, "MOD": 2, "VALUE": 3, "LEASE": 4}
 
+INT64_MIN = -(1 << 63)
+INT64_MAX = (1 << 63) - 1
+UINT64_MAX = (1 << 64) - 1
+
 
 cdef str _camel(str name):
     parts = name.split("_")
@@ -122,49 +141,56 @@ cdef str _camel(str name):
 
 cdef class _Field:
     cdef str attr        # attribute on the message class
+    cdef str proto_name
+    cdef str camel_name  # None when it equals proto_name
     cdef int kind
     cdef object extra    # enum names, sub-message class
+    cdef str go_type     # for error messages
     cdef int union_field # Compare target_union member number, else 0
 
-    def __cinit__(self, str attr, int kind, object extra=None, int union_field=0):
+    def __cinit__(self, str proto_name, str attr, int kind, object extra, str go_type, int union_field):
+        self.proto_name = proto_name
+        camel = _camel(proto_name)
+        self.camel_name = camel if camel != proto_name else None
         self.attr = attr
         self.kind = kind
         self.extra = extra
+        self.go_type = go_type
         self.union_field = union_field
 
 
-cdef dict _SPECS = {}   # class -> (proto full name, {json key: _Field})
+cdef dict _SPECS = {}   # class -> list of _Field in proto order
 
 
-cdef _spec(type cls, str full_name, list fields):
-    cdef dict by_key = {}
-    for proto_name, attr, kind, extra, union_field in fields:
-        f = _Field(attr, kind, extra, union_field)
-        by_key[proto_name] = f
-        by_key[_camel(proto_name)] = f
-    _SPECS[cls] = (full_name, by_key)
+def register_json_spec(type cls, list fields):
+    """Declares the JSON mapping of a request message: `fields` in proto
+    order, each (proto_name, kind, extra, attr, union_field, go_type)."""
+    _SPECS[cls] = [_Field(name, attr or name, kind, extra, go_type or "", union)
+                   for name, kind, extra, attr, union, go_type in fields]
 
 
-def _f(proto_name, kind, extra=None, attr=None, union_field=0):
-    return (proto_name, attr or proto_name, kind, extra, union_field)
+def _f(proto_name, kind, extra=None, attr=None, union_field=0, go_type=None):
+    return (proto_name, kind, extra, attr, union_field, go_type)
 
 
-_spec(RangeRequest, "etcdserverpb.RangeRequest", [
+register_json_spec(RangeRequest, [
     _f("key", K_BYTES), _f("range_end", K_BYTES), _f("limit", K_INT64), _f("revision", K_INT64),
-    _f("sort_order", K_ENUM, SORT_ORDER_NAMES), _f("sort_target", K_ENUM, SORT_TARGET_NAMES),
+    _f("sort_order", K_ENUM, SORT_ORDER_NAMES, go_type="etcdserverpb.RangeRequest_SortOrder"),
+    _f("sort_target", K_ENUM, SORT_TARGET_NAMES, go_type="etcdserverpb.RangeRequest_SortTarget"),
     _f("serializable", K_BOOL), _f("keys_only", K_BOOL), _f("count_only", K_BOOL),
     _f("min_mod_revision", K_INT64), _f("max_mod_revision", K_INT64),
     _f("min_create_revision", K_INT64), _f("max_create_revision", K_INT64),
 ])
-_spec(PutRequest, "etcdserverpb.PutRequest", [
+register_json_spec(PutRequest, [
     _f("key", K_BYTES), _f("value", K_BYTES), _f("lease", K_INT64), _f("prev_kv", K_BOOL),
     _f("ignore_value", K_BOOL), _f("ignore_lease", K_BOOL),
 ])
-_spec(DeleteRangeRequest, "etcdserverpb.DeleteRangeRequest", [
+register_json_spec(DeleteRangeRequest, [
     _f("key", K_BYTES), _f("range_end", K_BYTES), _f("prev_kv", K_BOOL),
 ])
-_spec(Compare, "etcdserverpb.Compare", [
-    _f("result", K_ENUM, COMPARE_RESULT_NAMES), _f("target", K_ENUM, COMPARE_TARGET_NAMES),
+register_json_spec(Compare, [
+    _f("result", K_ENUM, COMPARE_RESULT_NAMES, go_type="etcdserverpb.Compare_CompareResult"),
+    _f("target", K_ENUM, COMPARE_TARGET_NAMES, go_type="etcdserverpb.Compare_CompareTarget"),
     _f("key", K_BYTES),
     _f("version", K_INT64, attr="number", union_field=4),
     _f("create_revision", K_INT64, attr="number", union_field=5),
@@ -173,53 +199,26 @@ _spec(Compare, "etcdserverpb.Compare", [
     _f("lease", K_INT64, attr="number", union_field=8),
     _f("range_end", K_BYTES),
 ])
-_spec(TxnRequest, "etcdserverpb.TxnRequest", [
+register_json_spec(TxnRequest, [
     _f("compare", K_REPEATED_MSG, Compare), _f("success", K_REPEATED_OP), _f("failure", K_REPEATED_OP),
 ])
-_spec(CompactionRequest, "etcdserverpb.CompactionRequest", [
+register_json_spec(CompactionRequest, [
     _f("revision", K_INT64), _f("physical", K_BOOL),
 ])
 
-# RequestOp: its oneof members by JSON key
-cdef dict _REQUEST_OP_MEMBERS = {}
-for _name, _cls in (("request_range", RangeRequest), ("request_put", PutRequest),
-                    ("request_delete_range", DeleteRangeRequest), ("request_txn", TxnRequest)):
-    _REQUEST_OP_MEMBERS[_name] = _cls
-    _REQUEST_OP_MEMBERS[_camel(_name)] = _cls
-
-
-def register_json_spec(type cls, str full_name, list fields):
-    """Adds the JSON mapping of a request message (used by later subsystems)."""
-    _spec(cls, full_name, fields)
-
-
-cdef bytes _to_bytes(object v, str where):
-    if v is None:
-        return b""
-    if not isinstance(v, str):
-        raise JsonError("json: cannot unmarshal %s into Go value of type []uint8" % _json_kind(v))
-    try:
-        return a2b_base64((<str>v).encode("ascii"), strict_mode=True)
-    except (_B64Error, UnicodeEncodeError, ValueError):
-        raise JsonError("illegal base64 data at input byte %d" % _b64_error_offset(v)) from None
-
-
-cdef int _b64_error_offset(str s):
-    cdef int i
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    for i, ch in enumerate(s):
-        if ch not in alphabet:
-            if ch == "=" and i >= len(s) - 2 and len(s) % 4 == 0:
-                continue
-            return i
-    # right alphabet, wrong length: Go reports the offset of the short quantum
-    return (len(s) // 4) * 4
+# RequestOp members in proto order
+cdef list _REQUEST_OP_MEMBERS = [
+    ("request_range", "requestRange", RangeRequest),
+    ("request_put", "requestPut", PutRequest),
+    ("request_delete_range", "requestDeleteRange", DeleteRangeRequest),
+    ("request_txn", "requestTxn", TxnRequest),
+]
 
 
 cdef str _json_kind(object v):
-    if isinstance(v, bool):
+    if v is True or v is False:
         return "bool"
-    if isinstance(v, (int, float)):
+    if isinstance(v, (int, float, Number)):
         return "number"
     if isinstance(v, str):
         return "string"
@@ -230,112 +229,199 @@ cdef str _json_kind(object v):
     return "null"
 
 
-cdef object _to_int(object v, str go_type):
+cdef inline bytes _raw_text(str v):
+    """The text of a JSON string as written (orjson values hold no escapes:
+    bodies with backslashes take the gojson path)."""
+    if type(v) is RawString:
+        return (<object>v).raw
+    return v.encode("utf-8")
+
+
+cdef bytes _to_bytes(object v):
+    if v is None:
+        return b""
+    if not isinstance(v, str) or isinstance(v, Number):
+        raise JsonError("json: cannot unmarshal %s into Go value of type []uint8" % _json_kind(v))
+    data = (<str>v).encode("utf-8")
+    try:
+        return a2b_base64(data, strict_mode=True)
+    except (_B64Error, ValueError):
+        return go_base64_decode(data)
+
+
+def go_base64_decode(bytes src):
+    """Go's base64.StdEncoding.DecodeString: padding required, CR and LF
+    skipped, non-zero trailing bits accepted; errors name Go's offset."""
+    cdef Py_ssize_t si = 0, n = len(src), j, dlen
+    cdef int c
+    out = bytearray()
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    while True:
+        quantum = []
+        dlen = 4
+        j = 0
+        while j < 4:
+            if si == n:
+                if j == 0:
+                    return bytes(out)
+                raise JsonError("illegal base64 data at input byte %d" % (si - j))
+            c = src[si]
+            si += 1
+            k = alphabet.find(bytes((c,)))
+            if k >= 0:
+                quantum.append(k)
+                j += 1
+                continue
+            if c == 0x0A or c == 0x0D:
+                continue
+            if c != 0x3D:
+                raise JsonError("illegal base64 data at input byte %d" % (si - 1))
+            if j < 2:
+                raise JsonError("illegal base64 data at input byte %d" % (si - 1))
+            if j == 2:
+                while si < n and src[si] in (0x0A, 0x0D):
+                    si += 1
+                if si == n:
+                    raise JsonError("illegal base64 data at input byte %d" % n)
+                if src[si] != 0x3D:
+                    raise JsonError("illegal base64 data at input byte %d" % (si - 1))
+                si += 1
+            while si < n and src[si] in (0x0A, 0x0D):
+                si += 1
+            if si < n:
+                raise JsonError("illegal base64 data at input byte %d" % si)
+            dlen = j
+            break
+        value = 0
+        for k in quantum:
+            value = (value << 6) | k
+        value <<= 6 * (4 - len(quantum))
+        chunk = value.to_bytes(3, "big")
+        out += chunk[: dlen - 1 if dlen < 4 else 3]
+        if dlen < 4:
+            return bytes(out)
+
+
+cdef object _number_value(str literal, str go_type, object lo, object hi):
+    """An integer from a JSON number literal, or Go's unmarshal error."""
+    if literal.lstrip("-").isdigit():
+        value = int(literal)
+        if lo <= value <= hi:
+            return value
+    raise JsonError("json: cannot unmarshal number %s into Go value of type %s" % (literal, go_type))
+
+
+cdef object _to_int(object v, str go_type, object lo, object hi):
     if v is None:
         return 0
-    if isinstance(v, bool):
+    if v is True or v is False:
         raise JsonError("json: cannot unmarshal bool into Go value of type %s" % go_type)
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float):
-        if v != int(v):
-            raise JsonError("json: cannot unmarshal number %r into Go value of type %s" % (v, go_type))
-        return int(v)
+    if type(v) is int:
+        if lo <= v <= hi:
+            return v
+        raise JsonError("json: cannot unmarshal number %d into Go value of type %s" % (v, go_type))
+    if isinstance(v, Number):
+        return _number_value(<str>v, go_type, lo, hi)
     if isinstance(v, str):
+        # jsonpb reads a quoted int64 by parsing the raw text as JSON
         try:
-            return int(<str>v, 10)
-        except ValueError:
-            raise JsonError("json: invalid use of ,string struct tag, trying to unmarshal %s into %s"
-                            % (_go_quote(v), go_type)) from None
+            inner = decode_all(_raw_text(<str>v))
+        except GoJSONError as exc:
+            raise JsonError(str(exc)) from None
+        if inner is None:
+            return 0
+        if isinstance(inner, Number):
+            return _number_value(<str>inner, go_type, lo, hi)
+        raise JsonError("json: cannot unmarshal %s into Go value of type %s" % (_json_kind(inner), go_type))
+    if isinstance(v, float):
+        # orjson gave no literal: the gojson path reports it in Go's words
+        raise JsonError("json: cannot unmarshal number %r into Go value of type %s" % (v, go_type))
     raise JsonError("json: cannot unmarshal %s into Go value of type %s" % (_json_kind(v), go_type))
 
 
-cdef str _go_quote(str s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
-
-
-cdef object _to_enum(object v, dict names, str enum_name):
+cdef object _to_enum(object v, dict names, str go_type):
     if v is None:
         return 0
-    if isinstance(v, str):
+    if isinstance(v, str) and not isinstance(v, Number):
         try:
             return names[v]
         except KeyError:
-            raise JsonError("unknown value %s for enum %s" % (_go_quote(v), enum_name)) from None
-    if isinstance(v, int) and not isinstance(v, bool):
+            raise JsonError('unknown value "%s" for enum %s'
+                            % (_raw_text(<str>v).decode("utf-8", "replace"), go_type)) from None
+    return _to_int(v, go_type, -(1 << 31), (1 << 31) - 1)
+
+
+cdef object _to_bool(object v):
+    if v is None:
+        return False
+    if v is True or v is False:
         return v
-    raise JsonError("json: cannot unmarshal %s into Go value of type int32" % _json_kind(v))
+    raise JsonError("json: cannot unmarshal %s into Go value of type bool" % _json_kind(v))
 
 
-cdef dict _ENUM_NAMES = {
-    id(SORT_ORDER_NAMES): "etcdserverpb.RangeRequest_SortOrder",
-    id(SORT_TARGET_NAMES): "etcdserverpb.RangeRequest_SortTarget",
-    id(COMPARE_RESULT_NAMES): "etcdserverpb.Compare_CompareResult",
-    id(COMPARE_TARGET_NAMES): "etcdserverpb.Compare_CompareTarget",
-}
-
-
-cpdef Message request_from_json(type cls, object obj):
-    """Builds a request message of class `cls` from a decoded JSON value."""
-    cdef Message m = cls()
-    cdef _Field f
-    cdef tuple spec = _SPECS.get(cls)
-    if spec is None:
-        raise TypeError("no JSON mapping for %r" % (cls,))
-    full_name, by_key = spec
-    if obj is None:
-        return m
+cdef dict _object(object obj):
     if not isinstance(obj, dict):
         raise JsonError("json: cannot unmarshal %s into Go value of type map[string]json.RawMessage"
                         % _json_kind(obj))
-    for key, v in (<dict>obj).items():
-        f = (<dict>by_key).get(key)
-        if f is None:
-            raise JsonError('unknown field "%s" in %s' % (key, full_name))
-        if f.kind == K_BYTES:
-            setattr(m, f.attr, _to_bytes(v, key))
-        elif f.kind == K_INT64:
-            setattr(m, f.attr, _to_int(v, "int64"))
-        elif f.kind == K_UINT64:
-            setattr(m, f.attr, _to_int(v, "uint64"))
-        elif f.kind == K_BOOL:
+    return <dict>obj
+
+
+cdef list _array(object v):
+    if not isinstance(v, list):
+        raise JsonError("json: cannot unmarshal %s into Go value of type []json.RawMessage" % _json_kind(v))
+    for item in <list>v:
+        if item is None:
+            raise CloseConnection()
+    return <list>v
+
+
+cpdef Message request_from_json(type cls, object obj):
+    """Builds a request message of class `cls` from a decoded JSON value
+    (None is the empty message)."""
+    cdef Message m = cls()
+    cdef _Field f
+    cdef list spec = _SPECS.get(cls)
+    cdef dict d
+    if spec is None:
+        raise TypeError("no JSON mapping for %r" % (cls,))
+    if obj is None:
+        return m
+    d = _object(obj)
+    for f in spec:
+        v = None
+        if f.camel_name is not None:
+            v = d.get(f.camel_name)
+        if v is None:
+            v = d.get(f.proto_name)
             if v is None:
-                v = False
-            elif not isinstance(v, bool):
-                raise JsonError("json: cannot unmarshal %s into Go value of type bool" % _json_kind(v))
-            setattr(m, f.attr, v)
-        elif f.kind == K_ENUM:
-            setattr(m, f.attr, _to_enum(v, f.extra, _ENUM_NAMES[id(f.extra)]))
-        elif f.kind == K_MSG:
-            setattr(m, f.attr, request_from_json(f.extra, v))
-        elif f.kind == K_REPEATED_MSG:
-            setattr(m, f.attr, [request_from_json(f.extra, item) for item in _array(v)])
-        elif f.kind == K_REPEATED_OP:
-            setattr(m, f.attr, [_request_op(item) for item in _array(v)])
+                continue
+        kind = f.kind
+        if kind == K_BYTES:
+            setattr(m, f.attr, _to_bytes(v))
+        elif kind == K_INT64:
+            setattr(m, f.attr, _to_int(v, "int64", INT64_MIN, INT64_MAX))
+        elif kind == K_UINT64:
+            setattr(m, f.attr, _to_int(v, "uint64", 0, UINT64_MAX))
+        elif kind == K_BOOL:
+            setattr(m, f.attr, _to_bool(v))
+        elif kind == K_ENUM:
+            setattr(m, f.attr, _to_enum(v, f.extra, f.go_type))
+        elif kind == K_MSG:
+            setattr(m, f.attr, request_from_json(f.extra, _object(v)))
+        elif kind == K_REPEATED_MSG:
+            setattr(m, f.attr, [request_from_json(f.extra, _object(item)) for item in _array(v)])
+        elif kind == K_REPEATED_OP:
+            setattr(m, f.attr, [_request_op(_object(item)) for item in _array(v)])
         if f.union_field:
             (<Compare>m).union_field = f.union_field
     return m
 
 
-cdef list _array(object v):
-    if v is None:
-        return []
-    if not isinstance(v, list):
-        raise JsonError("json: cannot unmarshal %s into Go value of type []json.RawMessage" % _json_kind(v))
-    return v
-
-
-cdef object _request_op(object obj):
-    cdef object op = None
-    if obj is None:
-        return None
-    if not isinstance(obj, dict):
-        raise JsonError("json: cannot unmarshal %s into Go value of type map[string]json.RawMessage"
-                        % _json_kind(obj))
-    for key, v in (<dict>obj).items():
-        cls = _REQUEST_OP_MEMBERS.get(key)
-        if cls is None:
-            raise JsonError('unknown field "%s" in etcdserverpb.RequestOp' % key)
+cdef object _request_op(dict obj):
+    for proto_name, camel_name, cls in _REQUEST_OP_MEMBERS:
+        v = obj.get(camel_name)
+        if v is None:
+            v = obj.get(proto_name)
         if v is not None:
-            op = request_from_json(cls, v)
-    return op
+            return request_from_json(cls, _object(v))
+    return None

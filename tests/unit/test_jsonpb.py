@@ -5,7 +5,7 @@ import orjson
 import pytest
 
 from cairn._codec import (
-    Compare, DeleteRangeResponse, JsonError, KeyValue, PutRequest, RangeRequest, RangeResponse,
+    CloseConnection, Compare, DeleteRangeResponse, JsonError, KeyValue, PutRequest, RangeRequest, RangeResponse,
     ResponseHeader, TxnRequest, TxnResponse, PutResponse, request_from_json, response_json,
 )
 
@@ -32,16 +32,33 @@ def test_txn_request_with_compare_union_and_nested_ops():
 
 
 @pytest.mark.parametrize("obj,message", [
-    ({"nope": 1}, 'unknown field "nope" in etcdserverpb.PutRequest'),
     ({"key": 5}, "json: cannot unmarshal number into Go value of type []uint8"),
-    ({"lease": "x1"}, 'json: invalid use of ,string struct tag, trying to unmarshal "x1" into int64'),
+    ({"lease": "x1"}, "invalid character 'x' looking for beginning of value"),
+    ({"lease": "0x10"}, "invalid character 'x' after top-level value"),
+    ({"lease": ""}, "unexpected end of JSON input"),
+    ({"lease": 1 << 63}, "json: cannot unmarshal number 9223372036854775808 into Go value of type int64"),
     ({"prev_kv": "yes"}, "json: cannot unmarshal string into Go value of type bool"),
+    ({"key": "YQ"}, "illegal base64 data at input byte 0"),
+    ({"key": "YQ="}, "illegal base64 data at input byte 3"),
+    ({"key": "YWJj!"}, "illegal base64 data at input byte 4"),
+    ({"key": "YQ==="}, "illegal base64 data at input byte 4"),
+    ({"limit": True, "key": 5}, "json: cannot unmarshal number into Go value of type []uint8"),
     ([], "json: cannot unmarshal array into Go value of type map[string]json.RawMessage"),
 ])
 def test_bad_input_raises_json_error(obj, message):
     with pytest.raises(JsonError) as info:
         request_from_json(PutRequest, obj)
     assert str(info.value) == message
+
+
+def test_unknown_fields_are_ignored_and_camel_case_wins():
+    req = request_from_json(PutRequest, {"nope": 1, "prev_kv": False, "prevKv": True, "key": "YQ\n=="})
+    assert req.prev_kv is True and req.key == b"a"
+
+
+def test_null_in_a_repeated_message_field_closes_the_connection():
+    with pytest.raises(CloseConnection):
+        request_from_json(TxnRequest, {"success": [None]})
 
 
 def test_response_json_omits_zero_values_and_stringifies_int64():

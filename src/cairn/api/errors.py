@@ -21,7 +21,7 @@ HTTP_STATUS = {
     codec.PERMISSION_DENIED: 403,
     codec.UNAUTHENTICATED: 401,
     codec.RESOURCE_EXHAUSTED: 429,
-    codec.FAILED_PRECONDITION: 400,
+    codec.FAILED_PRECONDITION: 412,  # observed from etcd 3.4's gateway (the v1 table says 400)
     codec.ABORTED: 409,
     codec.OUT_OF_RANGE: 400,
     codec.UNIMPLEMENTED: 501,

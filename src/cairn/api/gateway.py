@@ -12,6 +12,7 @@ import orjson
 
 from cairn import _codec as codec
 from cairn._codec import (
+    GoJSONError,
     CompactionRequest,
     DeleteRangeRequest,
     EtcdError,
@@ -20,40 +21,55 @@ from cairn._codec import (
     RangeRequest,
     ResponseHeader,
     TxnRequest,
+    decode_first,
     request_from_json,
     response_json,
 )
 from cairn._mvcc import check_request
 
 from .errors import GRPC_CODE_NAMES, gateway_error
-from .http import Response
+from .http import JSON, Response
+
+GRPC_METADATA = [(b"Grpc-Metadata-Content-Type", b"application/grpc")]
 
 KV = "etcdserverpb.KV"
 UNARY = "unary"
 
 
+# etcd's gRPC server takes messages up to --max-request-bytes + 512 KiB; the
+# gateway's requests pass through it, so the same limit holds here
+GRPC_OVERHEAD_BYTES = 512 * 1024
+
+
 def decode_body(cls, body):
-    """The request message of a JSON body; an empty body is the empty message
-    (as grpc-gateway, which treats EOF as no fields)."""
-    if not body or body.isspace():
-        return cls()
+    """The request message of a JSON body, read the way etcd's gateway reads
+    it (an empty body is the empty message).  orjson decodes the common
+    body; one it refuses, one with escapes, or one that does not map is
+    decoded again by gojson, which words errors as Go does."""
+    if b"\\" not in body:
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            try:
+                return request_from_json(cls, obj)
+            except JsonError:
+                pass
     try:
-        obj = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise JsonError(_go_json_error(body, exc)) from None
+        obj = decode_first(body)
+    except GoJSONError as exc:
+        raise JsonError(str(exc)) from None
     return request_from_json(cls, obj)
 
 
-def _go_json_error(body, exc):
-    """Go's encoding/json wording for the common malformed bodies."""
-    stripped = body.strip()
-    if stripped[:1] in (b"{", b"[") and not stripped.endswith((b"}", b"]")):
-        return "unexpected EOF"
-    pos = getattr(exc, "pos", 0) or 0
-    ch = body[pos : pos + 1].decode("latin-1") or " "
-    if pos == len(body.lstrip()) - len(body.lstrip()) and pos == 0:
-        return "invalid character '%s' looking for beginning of value" % ch
-    return "invalid character '%s' looking for beginning of object key string" % ch if ch != '"' else str(exc)
+def check_receive_limit(request, body, limit):
+    """gRPC's receive limit on the protobuf size of any request."""
+    if len(body) * 2 > limit:  # protobuf is smaller than its JSON but for negative ints
+        size = len(request.encode())
+        if size > limit:
+            raise EtcdError("grpc: received message larger than max (%d vs. %d)" % (size, limit),
+                            codec.RESOURCE_EXHAUSTED)
 
 
 class Gateway:
@@ -63,6 +79,7 @@ class Gateway:
         self.store = server.store
         self.metrics = server.metrics
         self.max_txn_ops = server.config.max_txn_ops
+        self.receive_limit = server.config.max_request_bytes + GRPC_OVERHEAD_BYTES
         self.routes = {
             b"/v3/kv/range": self.range,
             b"/v3/kv/put": self.put,
@@ -77,6 +94,7 @@ class Gateway:
         started = time.perf_counter()
         try:
             req = decode_body(RangeRequest, request.body)
+            check_receive_limit(req, request.body, self.receive_limit)
             check_request(req, self.max_txn_ops)
             if req.serializable:
                 return self._ok(self.store.range(req), "Range", started)
@@ -109,6 +127,7 @@ class Gateway:
         started = time.perf_counter()
         try:
             req = decode_body(cls, request.body)
+            check_receive_limit(req, request.body, self.receive_limit)
             check_request(req, self.max_txn_ops)
         except (JsonError, EtcdError) as exc:
             return self._error(exc, method, started)
@@ -132,7 +151,7 @@ class Gateway:
         header.raft_term = self.node.term
         body = orjson.dumps(response_json(response))
         self._count(method, "OK", started)
-        return Response(200, body)
+        return Response(200, body, JSON, GRPC_METADATA)
 
     def _error(self, exc, method, started):
         if isinstance(exc, EtcdError):

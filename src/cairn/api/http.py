@@ -16,12 +16,14 @@ import time
 
 import httptools
 
+from cairn._codec import CloseConnection
+
 log = logging.getLogger("cairn.http")
 
 HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 REASONS = {
-    200: b"OK", 201: b"Created", 204: b"No Content", 307: b"Temporary Redirect",
+    200: b"OK", 201: b"Created", 204: b"No Content", 301: b"Moved Permanently", 307: b"Temporary Redirect",
     400: b"Bad Request", 401: b"Unauthorized", 403: b"Forbidden", 404: b"Not Found",
     405: b"Method Not Allowed", 408: b"Request Timeout", 409: b"Conflict",
     412: b"Precondition Failed", 413: b"Request Entity Too Large", 429: b"Too Many Requests",
@@ -31,6 +33,13 @@ REASONS = {
 
 JSON = b"application/json"
 TEXT = b"text/plain; charset=utf-8"
+
+# etcd's client port answers every request with these CORS headers
+CORS = (
+    b"Access-Control-Allow-Headers: accept, content-type, authorization\r\n"
+    b"Access-Control-Allow-Methods: POST, GET, OPTIONS, PUT, DELETE\r\n"
+    b"Access-Control-Allow-Origin: *\r\n"
+)
 
 
 class Request:
@@ -76,11 +85,10 @@ _clock = _Clock()
 
 
 def encode_response(response: Response, keep_alive: bool) -> bytes:
-    head = [
-        b"HTTP/1.1 %d %s\r\n" % (response.status, REASONS.get(response.status, b"Unknown")),
-        b"Content-Type: %s\r\n" % response.content_type,
-        b"Date: %s\r\n" % _clock.date(),
-    ]
+    head = [b"HTTP/1.1 %d %s\r\n%s" % (response.status, REASONS.get(response.status, b"Unknown"), CORS)]
+    if response.content_type is not None:
+        head.append(b"Content-Type: %s\r\n" % response.content_type)
+    head.append(b"Date: %s\r\n" % _clock.date())
     if response.headers:
         for name, value in response.headers:
             head.append(b"%s: %s\r\n" % (name, value))
@@ -187,14 +195,20 @@ class HttpProtocol(asyncio.Protocol):
         if q >= 0:
             url, query = url[:q], url[q + 1 :]
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-        request = Request(self._parser.get_method(), url, query, self._headers, body, self)
+        method = self._parser.get_method()
+        request = Request(method, url, query, self._headers, body, self)
         keep_alive = self._parser.should_keep_alive()
         try:
             result = self._router(request)
+        except CloseConnection:
+            self._close()
+            return
         except Exception:
             log.exception("handler failed for %s %s", request.method, request.path)
             result = Response(500, b'{"error":"internal error","code":13,"message":"internal error"}')
         if type(result) is Response and not self._pending:
+            if method == b"HEAD":
+                result = Response(result.status, b"", result.content_type, result.headers)
             self._transport.write(encode_response(result, keep_alive))
             if not keep_alive:
                 self._close()

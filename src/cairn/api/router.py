@@ -1,6 +1,10 @@
 """The routes of the client port's HTTP/1.1 side: the v3 JSON gateway
-(`/v3/...`, with `/v3beta/...` as an alias), `/version`, `/health`,
-`/metrics`.  Unknown paths get Go's plain-text 404, as etcd answers."""
+(`/v3/...`, with `/v3beta/...` rewritten to it), `/version`, `/health`,
+`/metrics`.  Routing answers as etcd 3.4's client port does (see
+docs/etcd-gateway-behaviour.md §1): Go's plain-text 404s and 405s, 301 to
+a cleaned path, OPTIONS answered empty."""
+
+import posixpath
 
 import orjson
 
@@ -9,8 +13,24 @@ from cairn.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 from .http import TEXT, Response
 
-NOT_FOUND = Response(404, b"404 page not found\n", TEXT)
+NOSNIFF = [(b"X-Content-Type-Options", b"nosniff")]
+NOT_FOUND = Response(404, b"404 page not found\n", TEXT, NOSNIFF)
+GATEWAY_NOT_FOUND = Response(404, b"Not Found\n", TEXT, NOSNIFF)
+METHOD_NOT_ALLOWED = Response(405, b"Method Not Allowed\n", TEXT, NOSNIFF)
+OPTIONS = Response(200, b"", None)
 VERSION_BODY = orjson.dumps({"etcdserver": ETCD_API_VERSION, "etcdcluster": ETCD_API_VERSION[:-1] + "0"})
+HEALTHY = Response(200, b'{"health":"true"}', TEXT)
+UNHEALTHY = Response(503, b'{"health":"false"}', TEXT)
+
+
+def clean_path(path: bytes) -> bytes:
+    """Go's path.Clean as net/http applies it (a trailing slash is kept)."""
+    cleaned = posixpath.normpath(path.decode("latin-1")).encode("latin-1")
+    if cleaned.startswith(b"//"):
+        cleaned = cleaned[1:]
+    if path.endswith(b"/") and cleaned != b"/":
+        cleaned += b"/"
+    return cleaned
 
 
 class Router:
@@ -25,16 +45,28 @@ class Router:
 
     def __call__(self, request):
         path = request.path
+        method = request.method
+        if method == b"OPTIONS":
+            return OPTIONS
         if path.startswith(b"/v3beta/"):
             path = b"/v3/" + path[8:]
         handler = self.routes.get(path)
         if handler is not None:
-            if request.method != b"POST":
-                return Response(405, b"Method Not Allowed\n", TEXT)
+            if method != b"POST":
+                return METHOD_NOT_ALLOWED
             return handler(request)
         handler = self.plain.get(path)
         if handler is not None:
+            if method not in (b"GET", b"HEAD"):
+                return METHOD_NOT_ALLOWED
             return handler(request)
+        cleaned = clean_path(path)
+        if path == b"/v3":
+            cleaned = b"/v3/"
+        if cleaned != path:
+            return Response(301, b"", None, [(b"Location", cleaned)])
+        if path.startswith(b"/v3/"):
+            return GATEWAY_NOT_FOUND
         return NOT_FOUND
 
     def version(self, request):
@@ -43,14 +75,12 @@ class Router:
     def health(self, request):
         node = self.server.node
         if not node.leader_id:
-            return Response(503, b'{"health":"false"}')
+            return UNHEALTHY
         return node.read_barrier(), self._health_after_barrier
 
     @staticmethod
     def _health_after_barrier(future):
-        if future.exception() is not None:
-            return Response(503, b'{"health":"false"}')
-        return Response(200, b'{"health":"true"}')
+        return UNHEALTHY if future.exception() is not None else HEALTHY
 
     def metrics(self, request):
         self.server.refresh_gauges()

@@ -81,7 +81,9 @@ class Node:
             return future
         rid = next(self._ids)
         data = InternalRequest(id=rid, request=request).encode()
-        if len(data) > self.max_request_bytes:
+        # etcd limits the size of its InternalRaftRequest: the request field
+        # plus a 13-byte header; ours carries the id in (1 + varint) bytes
+        if len(data) - 1 - ((rid.bit_length() + 6) // 7) + 13 > self.max_request_bytes:
             future.set_exception(ErrRequestTooLarge())
             return future
         self._proposals[rid] = (future, request)
