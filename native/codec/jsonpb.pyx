@@ -41,7 +41,7 @@ cpdef dict kv_json(KeyValue kv):
     return d
 
 
-cpdef dict response_json(Message m):
+cpdef dict response_json(ProtoMessage m):
     """The gateway JSON object of a response message."""
     cdef type t = type(m)
     cdef dict d = {}
@@ -375,10 +375,10 @@ cdef list _array(object v):
     return <list>v
 
 
-cpdef Message request_from_json(type cls, object obj):
+cpdef ProtoMessage request_from_json(type cls, object obj):
     """Builds a request message of class `cls` from a decoded JSON value
     (None is the empty message)."""
-    cdef Message m = cls()
+    cdef ProtoMessage m = cls()
     cdef _Field f
     cdef list spec = _SPECS.get(cls)
     cdef dict d

@@ -6,19 +6,19 @@
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 
 
-cdef class Message:
+cdef class ProtoMessage:
     cdef int _encode(self, WriteBuffer w) except -1
     cdef int _merge(self, ReadBuffer r) except -1
 
 
-cdef class ResponseHeader(Message):
+cdef class ResponseHeader(ProtoMessage):
     cdef public uint64_t cluster_id
     cdef public uint64_t member_id
     cdef public int64_t revision
     cdef public uint64_t raft_term
 
 
-cdef class KeyValue(Message):
+cdef class KeyValue(ProtoMessage):
     cdef public bytes key
     cdef public int64_t create_revision
     cdef public int64_t mod_revision
@@ -57,7 +57,7 @@ cpdef enum CompareTarget:
     TARGET_LEASE = 4
 
 
-cdef class RangeRequest(Message):
+cdef class RangeRequest(ProtoMessage):
     cdef public bytes key
     cdef public bytes range_end
     cdef public int64_t limit
@@ -73,14 +73,14 @@ cdef class RangeRequest(Message):
     cdef public int64_t max_create_revision
 
 
-cdef class RangeResponse(Message):
+cdef class RangeResponse(ProtoMessage):
     cdef public ResponseHeader header
     cdef public list kvs
     cdef public bint more
     cdef public int64_t count
 
 
-cdef class PutRequest(Message):
+cdef class PutRequest(ProtoMessage):
     cdef public bytes key
     cdef public bytes value
     cdef public int64_t lease
@@ -89,24 +89,24 @@ cdef class PutRequest(Message):
     cdef public bint ignore_lease
 
 
-cdef class PutResponse(Message):
+cdef class PutResponse(ProtoMessage):
     cdef public ResponseHeader header
     cdef public KeyValue prev_kv
 
 
-cdef class DeleteRangeRequest(Message):
+cdef class DeleteRangeRequest(ProtoMessage):
     cdef public bytes key
     cdef public bytes range_end
     cdef public bint prev_kv
 
 
-cdef class DeleteRangeResponse(Message):
+cdef class DeleteRangeResponse(ProtoMessage):
     cdef public ResponseHeader header
     cdef public int64_t deleted
     cdef public list prev_kvs
 
 
-cdef class Compare(Message):
+cdef class Compare(ProtoMessage):
     cdef public int result
     cdef public int target
     cdef public bytes key
@@ -117,7 +117,7 @@ cdef class Compare(Message):
     cdef public bytes range_end
 
 
-cdef class TxnRequest(Message):
+cdef class TxnRequest(ProtoMessage):
     cdef public list compare
     # RequestOp lists: each item is a RangeRequest, PutRequest,
     # DeleteRangeRequest or TxnRequest, or None for an empty RequestOp
@@ -125,28 +125,28 @@ cdef class TxnRequest(Message):
     cdef public list failure
 
 
-cdef class TxnResponse(Message):
+cdef class TxnResponse(ProtoMessage):
     cdef public ResponseHeader header
     cdef public bint succeeded
     # ResponseOp list: RangeResponse, PutResponse, DeleteRangeResponse or TxnResponse
     cdef public list responses
 
 
-cdef class CompactionRequest(Message):
+cdef class CompactionRequest(ProtoMessage):
     cdef public int64_t revision
     cdef public bint physical
 
 
-cdef class CompactionResponse(Message):
+cdef class CompactionResponse(ProtoMessage):
     cdef public ResponseHeader header
 
 
 # The envelope of a replicated request, as it is stored in a log entry's data.
 # Field numbers follow etcd's InternalRaftRequest (ID 1, put 4, delete_range 5,
 # txn 6, compaction 7); the request member says which is set.
-cdef class InternalRequest(Message):
+cdef class InternalRequest(ProtoMessage):
     cdef public uint64_t id
-    cdef public Message request
+    cdef public ProtoMessage request
 
 
 cdef int encode_request_op(WriteBuffer w, uint32_t field, object op) except -1

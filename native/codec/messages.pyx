@@ -28,8 +28,8 @@ cdef inline bytes _bytes(ReadBuffer r, uint32_t wt):
     return r.read_len_bytes()
 
 
-cdef class Message:
-    """Base of every message: encode() / decode(), equality by encoding."""
+cdef class ProtoMessage:
+    """Base of etcd's API messages: encode() / decode(), equality by encoding."""
 
     _fields = ()
 
@@ -50,7 +50,7 @@ cdef class Message:
 
     @classmethod
     def decode(cls, data):
-        cdef Message m = cls.__new__(cls)
+        cdef ProtoMessage m = cls.__new__(cls)
         m._merge(ReadBuffer(bytes(data)))
         return m
 
@@ -72,7 +72,7 @@ cdef class Message:
         return "%s(%s)" % (type(self).__name__, ", ".join(parts))
 
 
-cdef class ResponseHeader(Message):
+cdef class ResponseHeader(ProtoMessage):
     _fields = ("cluster_id", "member_id", "revision", "raft_term")
 
     cdef int _encode(self, WriteBuffer w) except -1:
@@ -95,7 +95,7 @@ cdef class ResponseHeader(Message):
         return 0
 
 
-cdef class KeyValue(Message):
+cdef class KeyValue(ProtoMessage):
     _fields = ("key", "create_revision", "mod_revision", "version", "value", "lease")
 
     def __cinit__(self):
@@ -126,7 +126,7 @@ cdef class KeyValue(Message):
         return 0
 
 
-cdef inline int _encode_sub(WriteBuffer w, uint32_t field, Message m) except -1:
+cdef inline int _encode_sub(WriteBuffer w, uint32_t field, ProtoMessage m) except -1:
     cdef Py_ssize_t mark
     if m is None:
         return 0
@@ -136,14 +136,14 @@ cdef inline int _encode_sub(WriteBuffer w, uint32_t field, Message m) except -1:
     return 0
 
 
-cdef inline Message _decode_sub(ReadBuffer r, uint32_t wt, type cls):
+cdef inline ProtoMessage _decode_sub(ReadBuffer r, uint32_t wt, type cls):
     _want(wt, WIRE_LEN)
-    cdef Message m = cls.__new__(cls)
+    cdef ProtoMessage m = cls.__new__(cls)
     m._merge(r.sub_reader())
     return m
 
 
-cdef class RangeRequest(Message):
+cdef class RangeRequest(ProtoMessage):
     _fields = ("key", "range_end", "limit", "revision", "sort_order", "sort_target",
                "serializable", "keys_only", "count_only", "min_mod_revision",
                "max_mod_revision", "min_create_revision", "max_create_revision")
@@ -190,7 +190,7 @@ cdef class RangeRequest(Message):
         return 0
 
 
-cdef class RangeResponse(Message):
+cdef class RangeResponse(ProtoMessage):
     _fields = ("header", "kvs", "more", "count")
 
     def __cinit__(self):
@@ -218,7 +218,7 @@ cdef class RangeResponse(Message):
         return 0
 
 
-cdef class PutRequest(Message):
+cdef class PutRequest(ProtoMessage):
     _fields = ("key", "value", "lease", "prev_kv", "ignore_value", "ignore_lease")
 
     def __cinit__(self):
@@ -249,7 +249,7 @@ cdef class PutRequest(Message):
         return 0
 
 
-cdef class PutResponse(Message):
+cdef class PutResponse(ProtoMessage):
     _fields = ("header", "prev_kv")
 
     cdef int _encode(self, WriteBuffer w) except -1:
@@ -268,7 +268,7 @@ cdef class PutResponse(Message):
         return 0
 
 
-cdef class DeleteRangeRequest(Message):
+cdef class DeleteRangeRequest(ProtoMessage):
     _fields = ("key", "range_end", "prev_kv")
 
     def __cinit__(self):
@@ -293,7 +293,7 @@ cdef class DeleteRangeRequest(Message):
         return 0
 
 
-cdef class DeleteRangeResponse(Message):
+cdef class DeleteRangeResponse(ProtoMessage):
     _fields = ("header", "deleted", "prev_kvs")
 
     def __cinit__(self):
@@ -319,7 +319,7 @@ cdef class DeleteRangeResponse(Message):
         return 0
 
 
-cdef class Compare(Message):
+cdef class Compare(ProtoMessage):
     _fields = ("result", "target", "key", "union_field", "number", "value", "range_end")
 
     def __cinit__(self):
@@ -368,13 +368,13 @@ cdef int encode_request_op(WriteBuffer w, uint32_t field, object op) except -1:
     if op is None:
         pass
     elif t is RangeRequest:
-        _encode_sub(w, 1, <Message>op)
+        _encode_sub(w, 1, <ProtoMessage>op)
     elif t is PutRequest:
-        _encode_sub(w, 2, <Message>op)
+        _encode_sub(w, 2, <ProtoMessage>op)
     elif t is DeleteRangeRequest:
-        _encode_sub(w, 3, <Message>op)
+        _encode_sub(w, 3, <ProtoMessage>op)
     elif t is TxnRequest:
-        _encode_sub(w, 4, <Message>op)
+        _encode_sub(w, 4, <ProtoMessage>op)
     else:
         raise TypeError("not a request op: %r" % (t,))
     w.pb_end(mark)
@@ -399,13 +399,13 @@ cdef int encode_response_op(WriteBuffer w, uint32_t field, object op) except -1:
     cdef Py_ssize_t mark = w.pb_begin(field)
     cdef type t = type(op)
     if t is RangeResponse:
-        _encode_sub(w, 1, <Message>op)
+        _encode_sub(w, 1, <ProtoMessage>op)
     elif t is PutResponse:
-        _encode_sub(w, 2, <Message>op)
+        _encode_sub(w, 2, <ProtoMessage>op)
     elif t is DeleteRangeResponse:
-        _encode_sub(w, 3, <Message>op)
+        _encode_sub(w, 3, <ProtoMessage>op)
     elif t is TxnResponse:
-        _encode_sub(w, 4, <Message>op)
+        _encode_sub(w, 4, <ProtoMessage>op)
     else:
         raise TypeError("not a response op: %r" % (t,))
     w.pb_end(mark)
@@ -426,7 +426,7 @@ cdef object decode_response_op(ReadBuffer r):
     return op
 
 
-cdef class TxnRequest(Message):
+cdef class TxnRequest(ProtoMessage):
     _fields = ("compare", "success", "failure")
 
     def __cinit__(self):
@@ -462,7 +462,7 @@ cdef class TxnRequest(Message):
         return 0
 
 
-cdef class TxnResponse(Message):
+cdef class TxnResponse(ProtoMessage):
     _fields = ("header", "succeeded", "responses")
 
     def __cinit__(self):
@@ -489,7 +489,7 @@ cdef class TxnResponse(Message):
         return 0
 
 
-cdef class CompactionRequest(Message):
+cdef class CompactionRequest(ProtoMessage):
     _fields = ("revision", "physical")
 
     cdef int _encode(self, WriteBuffer w) except -1:
@@ -508,7 +508,7 @@ cdef class CompactionRequest(Message):
         return 0
 
 
-cdef class CompactionResponse(Message):
+cdef class CompactionResponse(ProtoMessage):
     _fields = ("header",)
 
     cdef int _encode(self, WriteBuffer w) except -1:
@@ -544,7 +544,7 @@ def register_internal_request(int field, type cls):
     _INTERNAL_FIELD_OF[cls] = field
 
 
-cdef class InternalRequest(Message):
+cdef class InternalRequest(ProtoMessage):
     _fields = ("id", "request")
 
     cdef int _encode(self, WriteBuffer w) except -1:
