@@ -17,7 +17,7 @@ from cairn._codec import (
     TxnRequest,
     peek_request_id,
 )
-from cairn.storage.tables import APPLIED_INDEX, u64
+from cairn.storage.tables import APPLIED_INDEX, COMPACT_REVISION, u64
 
 log = logging.getLogger("cairn.apply")
 
@@ -29,6 +29,7 @@ class Applier:
         self.store = store
         self.writer = writer
         self.applied_index = applied_index
+        self._compact_revision = store.compact_revision
         self._kv_db = environment.db["kv"]
         self._meta_db = environment.db["meta"]
         self._dispatch = {
@@ -70,13 +71,23 @@ class Applier:
     def _persist(self, applied):
         store = self.store
         records = store.take_pending_writes()
+        compacted = store.take_compaction()
         revision = store.current_revision
         kv_db, meta_db = self._kv_db, self._meta_db
         index = u64(applied)
+        compact_revision = None
+        if store.compact_revision != self._compact_revision:
+            self._compact_revision = store.compact_revision
+            compact_revision = u64(store.compact_revision)
 
         def run(txn):
             if records:
                 txn.cursor(db=kv_db).putmulti(records)
+            # a compaction's deletions follow the writes taken before it
+            for key in compacted:
+                txn.delete(key, db=kv_db)
+            if compact_revision is not None:
+                txn.put(COMPACT_REVISION, compact_revision, db=meta_db)
             txn.put(APPLIED_INDEX, index, db=meta_db)
 
         future = self.writer.submit(run)

@@ -59,7 +59,8 @@ class Member:
         kv_db = env.db["kv"]
         with env.read() as txn:
             applied = _meta_int(txn, env, APPLIED_INDEX)
-            compact_revision = _meta_int(txn, env, COMPACT_REVISION)
+            raw = txn.get(COMPACT_REVISION, db=env.db["meta"])
+            compact_revision = from_u64(raw) if raw else -1  # -1: never compacted
 
         def fetch(revision_key):
             with env.read() as txn:
