@@ -40,6 +40,8 @@ def quote_char(c: int) -> str:
         return "'\\''"
     if c == 0x22:
         return "'\"'"
+    if c == 0x5C:
+        return "'\\\\'"
     named = {0x07: "\\a", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v"}
     if c in named:
         return "'%s'" % named[c]

@@ -240,6 +240,9 @@ cdef inline bytes _raw_text(str v):
 cdef bytes _to_bytes(object v):
     if v is None:
         return b""
+    if isinstance(v, list):
+        # Go decodes a JSON array into []byte element by element
+        return bytes([_to_uint8(item) for item in <list>v])
     if not isinstance(v, str) or isinstance(v, Number):
         raise JsonError("json: cannot unmarshal %s into Go value of type []uint8" % _json_kind(v))
     data = (<str>v).encode("utf-8")
@@ -247,6 +250,14 @@ cdef bytes _to_bytes(object v):
         return a2b_base64(data, strict_mode=True)
     except (_B64Error, ValueError):
         return go_base64_decode(data)
+
+
+cdef int _to_uint8(object item) except -1:
+    if item is None:
+        return 0
+    if isinstance(item, str) and not isinstance(item, Number):
+        raise JsonError("json: cannot unmarshal string into Go value of type uint8")
+    return _to_int(item, "uint8", 0, 255)
 
 
 def go_base64_decode(bytes src):

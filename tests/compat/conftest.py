@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway_diff import (REFUSED, Marks, Reply, Step, comparable, send)
+from .gateway_diff import (REFUSED, Marks, Reply, Step, comparable, send)
 
 ETCD_BINARY = os.environ.get("CAIRN_COMPAT_ETCD", "/usr/bin/etcd")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,15 +29,9 @@ START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 10.0
 
 
-def pytest_addoption(parser):
-    parser.addoption(
-        "--sut", choices=("etcd", "cairn"), default=None,
-        help="server under test for tests/compat (default: $CAIRN_COMPAT_SUT or etcd)")
-
-
 def chosen_sut(config) -> str:
     return (config.getoption("sut", default=None)
-            or os.environ.get("CAIRN_COMPAT_SUT") or "etcd")
+            or os.environ.get("CAIRN_COMPAT_SUT") or "cairn")
 
 
 def free_ports(count: int) -> list[int]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 
-from gateway_diff import Step, b64
-from gateway_requests import KEY_NOT_PROVIDED, NUL, TOO_LARGE
+from .gateway_diff import Step, b64
+from .gateway_requests import KEY_NOT_PROVIDED, NUL, TOO_LARGE
 
 A = b64("bad-input/a")
 B = b64("bad-input/b")

@@ -9,8 +9,8 @@ each case honest about the behaviour it claims to cover.
 
 from __future__ import annotations
 
-from gateway_diff import Step, b64
-from gateway_requests import (COMPACTED, FUTURE_REV, KEY_NOT_FOUND, KEY_NOT_PROVIDED,
+from .gateway_diff import Step, b64
+from .gateway_requests import (COMPACTED, FUTURE_REV, KEY_NOT_FOUND, KEY_NOT_PROVIDED,
                               LEASE_NOT_FOUND, LEASE_PROVIDED, NUL, VALUE_PROVIDED, Keys,
                               case_table, cmp, compact, delete, get, grant_lease, op_delete,
                               op_put, op_range, op_txn, put, revoke_lease, seed, txn)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from gateway_diff import Marks, Step, b64, prefix_end
+from .gateway_diff import Marks, Step, b64, prefix_end
 
 NUL = b64(b"\0")
 TOO_MANY_OPS = "etcdserver: too many operations in txn request"

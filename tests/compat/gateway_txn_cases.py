@@ -6,8 +6,8 @@ what etcd must answer.
 
 from __future__ import annotations
 
-from gateway_diff import Step, b64
-from gateway_requests import (DUPLICATE_KEY, FUTURE_REV, KEY_NOT_FOUND, KEY_NOT_PROVIDED,
+from .gateway_diff import Step, b64
+from .gateway_requests import (DUPLICATE_KEY, FUTURE_REV, KEY_NOT_FOUND, KEY_NOT_PROVIDED,
                               LEASE_NOT_FOUND, LEASE_PROVIDED, NUL, TOO_MANY_OPS,
                               VALUE_PROVIDED, Keys, case_table, cmp, get, grant_lease,
                               op_delete, op_put, op_range, op_txn, put, revoke_lease, seed,

@@ -44,5 +44,5 @@ GRPC_CODE_NAMES = {
 
 def gateway_error(code: int, message: str):
     """(HTTP status, JSON body) of a gateway error, as grpc-gateway v1 writes it."""
-    body = orjson.dumps({"error": message, "code": code, "message": message})
+    body = orjson.dumps({"error": message, "message": message, "code": code})
     return HTTP_STATUS.get(code, 500), body

@@ -25,7 +25,7 @@ from cairn._codec import (
     request_from_json,
     response_json,
 )
-from cairn._mvcc import check_request
+from cairn._mvcc import check_request, is_txn_readonly
 
 from .errors import GRPC_CODE_NAMES, gateway_error
 from .http import JSON, Response
@@ -70,6 +70,17 @@ def check_receive_limit(request, body, limit):
         if size > limit:
             raise EtcdError("grpc: received message larger than max (%d vs. %d)" % (size, limit),
                             codec.RESOURCE_EXHAUSTED)
+
+
+def _txn_serializable(txn):
+    """Every op of a read-only txn (nested ones too) is a serializable range."""
+    for op in txn.success + txn.failure:
+        if type(op) is TxnRequest:
+            if not _txn_serializable(op):
+                return False
+        elif op is None or not op.serializable:
+            return False
+    return True
 
 
 class Gateway:
@@ -118,7 +129,29 @@ class Gateway:
         return self._write(DeleteRangeRequest, request, "DeleteRange")
 
     def txn(self, request):
-        return self._write(TxnRequest, request, "Txn")
+        """A txn that only reads is served locally, as etcd serves it: after
+        a read barrier unless every range in it is serializable."""
+        started = time.perf_counter()
+        try:
+            req = decode_body(TxnRequest, request.body)
+            check_receive_limit(req, request.body, self.receive_limit)
+            check_request(req, self.max_txn_ops)
+            if not is_txn_readonly(req):
+                return self.node.propose(req), lambda f: self._finish("Txn", started, f)
+            if _txn_serializable(req):
+                return self._ok(self.store.apply_txn(req), "Txn", started)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "Txn", started)
+        return self.node.read_barrier(), lambda f: self._read_txn_after_barrier(req, started, f)
+
+    def _read_txn_after_barrier(self, req, started, future):
+        exc = future.exception()
+        if exc is not None:
+            return self._error(exc, "Txn", started)
+        try:
+            return self._ok(self.store.apply_txn(req), "Txn", started)
+        except EtcdError as exc:
+            return self._error(exc, "Txn", started)
 
     def compaction(self, request):
         return self._write(CompactionRequest, request, "Compact")

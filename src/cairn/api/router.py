@@ -8,7 +8,7 @@ import posixpath
 
 import orjson
 
-from cairn import ETCD_API_VERSION
+from cairn import ETCD_API_VERSION, ETCD_CLUSTER_VERSION
 from cairn.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 from .http import TEXT, Response
@@ -18,7 +18,7 @@ NOT_FOUND = Response(404, b"404 page not found\n", TEXT, NOSNIFF)
 GATEWAY_NOT_FOUND = Response(404, b"Not Found\n", TEXT, NOSNIFF)
 METHOD_NOT_ALLOWED = Response(405, b"Method Not Allowed\n", TEXT, NOSNIFF)
 OPTIONS = Response(200, b"", None)
-VERSION_BODY = orjson.dumps({"etcdserver": ETCD_API_VERSION, "etcdcluster": ETCD_API_VERSION[:-1] + "0"})
+VERSION_BODY = orjson.dumps({"etcdserver": ETCD_API_VERSION, "etcdcluster": ETCD_CLUSTER_VERSION})
 HEALTHY = Response(200, b'{"health":"true"}', TEXT)
 UNHEALTHY = Response(503, b'{"health":"false"}', TEXT)
 

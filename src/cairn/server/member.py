@@ -124,8 +124,10 @@ class Member:
 
     async def _serve_clients(self):
         router = Router(self, Gateway(self))
-        # the body may hold a request up to the limit, base64-inflated (4/3)
-        max_body = self.config.max_request_bytes * 2 + (1 << 20)
+        # etcd's gateway reads any body and lets gRPC's receive limit
+        # (--max-request-bytes + 512 KiB) refuse it; read enough to say so
+        # (base64 inflates 4/3), and drop the connection beyond that
+        max_body = 4 * (self.config.max_request_bytes + (512 << 10)) + (1 << 20)
 
         def protocol():
             return HttpProtocol(router, max_body)
