@@ -1,9 +1,12 @@
 """Apply: committed log entries into the MVCC store, in order, exactly once.
 
 Entries at or below the applied index are skipped (replay after a restart).
-Each batch's store records are persisted together with the new applied
-index, in one write transaction, so a crash never leaves data without the
-index that covers it (or the reverse).
+The store's records are persisted together with the applied index they
+cover, in one write transaction, so a crash never leaves data without the
+index that covers it (or the reverse).  They need not be persisted at once:
+the durable log holds every applied entry, so they ride along with the next
+log append, or go on their own after FLUSH_INTERVAL (etcd's backend batches
+its commits the same way, every 100 ms).
 """
 
 import logging
@@ -22,13 +25,20 @@ from cairn.storage.tables import APPLIED_INDEX, COMPACT_REVISION, u64
 log = logging.getLogger("cairn.apply")
 
 ENTRY_NORMAL = 0
+FLUSH_INTERVAL = 0.1  # seconds an applied batch may wait for a log append to ride with
+FLUSH_RECORDS = 20000  # records that are flushed at once rather than wait
 
 
 class Applier:
-    def __init__(self, store, writer, environment, applied_index):
+    def __init__(self, store, writer, environment, applied_index, loop, on_persisted=None):
         self.store = store
         self.writer = writer
+        self.loop = loop
+        self.on_persisted = on_persisted  # on_persisted(index): state machine durable up to index
         self.applied_index = applied_index
+        self.persisted_index = applied_index
+        self._dirty = False  # applied entries not yet handed to the writer
+        self._timer = None
         self._compact_revision = store.compact_revision
         self._kv_db = environment.db["kv"]
         self._meta_db = environment.db["meta"]
@@ -66,9 +76,30 @@ class Applier:
                         local[0].set_result(result)
             applied = entry.index
         self.applied_index = applied
-        self._persist(applied)
+        self._dirty = True
+        if self.store.pending_count >= FLUSH_RECORDS:
+            self.flush()
+        elif self._timer is None:
+            self._timer = self.loop.call_later(FLUSH_INTERVAL, self.flush)
 
-    def _persist(self, applied):
+    def flush(self):
+        """Persists what has been applied, in a transaction of its own."""
+        job = self.take_persist_job()
+        if job is not None:
+            run, done = job
+            self.writer.submit(run).add_done_callback(done)
+
+    def take_persist_job(self):
+        """(run, done) persisting everything applied so far, or None when
+        nothing is waiting: run(txn) goes into a write transaction (the
+        node's next log append), done(future) is called after it committed."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._dirty:
+            return None
+        self._dirty = False
+        applied = self.applied_index
         store = self.store
         records = store.take_pending_writes()
         compacted = store.take_compaction()
@@ -90,6 +121,13 @@ class Applier:
                 txn.put(COMPACT_REVISION, compact_revision, db=meta_db)
             txn.put(APPLIED_INDEX, index, db=meta_db)
 
-        future = self.writer.submit(run)
-        if records:
-            future.add_done_callback(lambda f: f.exception() is None and store.persisted(revision))
+        def done(future):
+            if future.cancelled() or future.exception() is not None:
+                return  # the writer reports its failure as fatal
+            if records:
+                store.persisted(revision)
+            self.persisted_index = max(self.persisted_index, applied)
+            if self.on_persisted is not None:
+                self.on_persisted(self.persisted_index)
+
+        return run, done

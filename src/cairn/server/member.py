@@ -37,6 +37,7 @@ class Member:
         self.writer = None
         self.store = None
         self.node = None
+        self.applier = None
         self.cluster_id = 0
         self.member_id = 0
         self.servers = []
@@ -83,12 +84,13 @@ class Member:
             pre_vote=True,
             check_quorum=True,
         )
-        applier = Applier(self.store, self.writer, env, applied)
+        applier = self.applier = Applier(self.store, self.writer, env, applied, self.loop)
         self.node = Node(
             raft=raft, raftlog=raftlog, writer=self.writer, applier=applier,
             member_id=self.member_id, loop=self.loop, metrics=self.metrics,
             tick_seconds=config.heartbeat_interval / 1000.0,
-            max_request_bytes=config.max_request_bytes, on_fatal=self.fatal,
+            max_request_bytes=config.max_request_bytes, snapshot_count=config.snapshot_count,
+            on_fatal=self.fatal,
         )
         self.node.start()
         if list(raftlog.conf_state.voters) == [self.member_id]:
@@ -179,6 +181,8 @@ class Member:
             self.node.stop()
         for server in self.servers:
             await server.wait_closed()
+        if self.applier is not None and self.fatal_error is None:
+            self.applier.flush()  # so a restart need not replay the log
         if self.writer is not None:
             self.writer.stop()
         if self.environment is not None:

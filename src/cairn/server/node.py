@@ -20,9 +20,14 @@ from cairn._raft import ProposalDropped, ROLE_LEADER
 
 log = logging.getLogger("cairn.node")
 
+# Entries kept in the log below the applied index when it is compacted, for
+# followers slightly behind (etcd's SnapshotCatchUpEntries).
+CATCH_UP_ENTRIES = 5000
+
 
 class Node:
-    def __init__(self, *, raft, raftlog, writer, applier, member_id, loop, metrics, tick_seconds, max_request_bytes, on_fatal):
+    def __init__(self, *, raft, raftlog, writer, applier, member_id, loop, metrics, tick_seconds,
+                 max_request_bytes, snapshot_count, on_fatal):
         self.raft = raft
         self.raftlog = raftlog
         self.writer = writer
@@ -33,6 +38,8 @@ class Node:
         self.tick_seconds = tick_seconds
         self.on_fatal = on_fatal
         self.max_request_bytes = max_request_bytes
+        self.snapshot_count = snapshot_count
+        applier.on_persisted = self._compact_log
 
         self.leader_id = 0
         self.role = None
@@ -172,7 +179,18 @@ class Node:
                     self._wait_applied(index, futures)
         if rd.entries or rd.hard_state is not None:
             self._in_flight = True
-            future = self.writer.submit(self.raftlog.append_job(rd.entries, rd.hard_state), wal=True)
+            run = self.raftlog.append_job(rd.entries, rd.hard_state)
+            persist = self.applier.take_persist_job()  # applied state rides along
+            if persist is not None:
+                append, persist_run = run, persist[0]
+
+                def run(txn):
+                    append(txn)
+                    persist_run(txn)
+
+            future = self.writer.submit(run, wal=True)
+            if persist is not None:
+                future.add_done_callback(persist[1])
             future.add_done_callback(lambda f: self._persisted(rd, f))
         else:
             self._send(rd.messages)
@@ -187,6 +205,16 @@ class Node:
         self.raft.advance(rd)
         self._in_flight = False
         self._kick()
+
+    def _compact_log(self, persisted_index):
+        """The state machine is durable up to persisted_index: once the log
+        holds more than --snapshot-count entries, drop all but the last
+        CATCH_UP_ENTRIES of those."""
+        if persisted_index - self.raftlog.first_index() + 1 <= self.snapshot_count:
+            return
+        job = self.raftlog.compact_job(persisted_index - min(CATCH_UP_ENTRIES, self.snapshot_count // 2))
+        if job is not None:
+            self.writer.submit(job, wait=False)
 
     def _send(self, messages):
         if messages:
