@@ -177,7 +177,7 @@ class Node:
                 futures = self._reads_sent.pop(ctx, None)
                 if futures:
                     self._wait_applied(index, futures)
-        if rd.entries or rd.hard_state is not None:
+        if rd.entries or (rd.hard_state is not None and rd.must_sync):
             self._in_flight = True
             run = self.raftlog.append_job(rd.entries, rd.hard_state)
             persist = self.applier.take_persist_job()  # applied state rides along
@@ -193,6 +193,11 @@ class Node:
                 future.add_done_callback(persist[1])
             future.add_done_callback(lambda f: self._persisted(rd, f))
         else:
+            if rd.hard_state is not None:
+                # only the commit index moved: it need not be durable before
+                # going on (Raft recovers it), so write it without waiting
+                self.writer.submit(self.raftlog.append_job((), rd.hard_state), wait=False)
+                self.raftlog.persisted((), rd.hard_state)
             self._send(rd.messages)
             self.raft.advance(rd)
             self._kick()
