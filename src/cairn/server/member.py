@@ -74,6 +74,7 @@ class Member:
         log.info("loaded %d keys at revision %d in %.2fs", self.store.key_count,
                  self.store.current_revision, time.monotonic() - started)
 
+        raftlog.raise_commit(applied)
         raft = RawNode(
             id=self.member_id,
             storage=raftlog,

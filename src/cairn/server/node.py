@@ -58,6 +58,7 @@ class Node:
         self._seq = itertools.count()
         self._scheduled = False
         self._in_flight = False  # a Ready is being persisted; advance pending
+        self._lazy_hard_state = None  # a hard state that only moved the commit index
         self._stopped = False
         self._ticker = None
 
@@ -179,7 +180,9 @@ class Node:
                     self._wait_applied(index, futures)
         if rd.entries or (rd.hard_state is not None and rd.must_sync):
             self._in_flight = True
-            run = self.raftlog.append_job(rd.entries, rd.hard_state)
+            hard_state = rd.hard_state if rd.hard_state is not None else self._lazy_hard_state
+            self._lazy_hard_state = None
+            run = self.raftlog.append_job(rd.entries, hard_state)
             persist = self.applier.take_persist_job()  # applied state rides along
             if persist is not None:
                 append, persist_run = run, persist[0]
@@ -191,21 +194,20 @@ class Node:
             future = self.writer.submit(run, wal=True)
             if persist is not None:
                 future.add_done_callback(persist[1])
-            future.add_done_callback(lambda f: self._persisted(rd, f))
+            future.add_done_callback(lambda f: self._persisted(rd, hard_state, f))
         else:
             if rd.hard_state is not None:
                 # only the commit index moved: it need not be durable before
-                # going on (Raft recovers it), so write it without waiting
-                self.writer.submit(self.raftlog.append_job((), rd.hard_state), wait=False)
-                self.raftlog.persisted((), rd.hard_state)
+                # going on (Raft recovers it), so it rides with the next append
+                self._lazy_hard_state = rd.hard_state
             self._send(rd.messages)
             self.raft.advance(rd)
             self._kick()
 
-    def _persisted(self, rd, future):
+    def _persisted(self, rd, hard_state, future):
         if future.cancelled() or future.exception() is not None:
             return  # the writer has already reported the failure as fatal
-        self.raftlog.persisted(rd.entries, rd.hard_state)
+        self.raftlog.persisted(rd.entries, hard_state)
         self._send(rd.messages)
         self.raft.advance(rd)
         self._in_flight = False

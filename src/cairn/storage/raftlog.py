@@ -68,6 +68,13 @@ class RaftLog:
     def initial_state(self):
         return self.hard_state, self.conf_state
 
+    def raise_commit(self, applied_index):
+        """A commit-only hard state is written lazily, so after a crash the
+        stored commit index may trail the applied index; what was applied
+        was committed."""
+        if self.hard_state.commit < applied_index:
+            self.hard_state = HardState(term=self.hard_state.term, vote=self.hard_state.vote, commit=applied_index)
+
     def first_index(self) -> int:
         return self._start_index + 1
 
