@@ -74,8 +74,47 @@ cpdef dict response_json(ProtoMessage m):
             d["responses"] = [_response_op_json(op) for op in tr.responses]
     elif t is CompactionResponse:
         pass
+    elif t is StatusResponse:
+        st = <StatusResponse>m
+        if st.version:
+            d["version"] = st.version
+        if st.dbSize:
+            d["dbSize"] = str(st.dbSize)
+        if st.leader:
+            d["leader"] = str(st.leader)
+        if st.raftIndex:
+            d["raftIndex"] = str(st.raftIndex)
+        if st.raftTerm:
+            d["raftTerm"] = str(st.raftTerm)
+        if st.raftAppliedIndex:
+            d["raftAppliedIndex"] = str(st.raftAppliedIndex)
+        if st.errors:
+            d["errors"] = list(st.errors)
+        if st.dbSizeInUse:
+            d["dbSizeInUse"] = str(st.dbSizeInUse)
+        if st.isLearner:
+            d["isLearner"] = True
+    elif t is MemberListResponse:
+        ml = <MemberListResponse>m
+        if ml.members:
+            d["members"] = [_member_json(member) for member in ml.members]
     else:
         raise TypeError("no JSON mapping for %r" % (t,))
+    return d
+
+
+cdef dict _member_json(Member member):
+    cdef dict d = {}
+    if member.ID:
+        d["ID"] = str(member.ID)
+    if member.name:
+        d["name"] = member.name
+    if member.peerURLs:
+        d["peerURLs"] = list(member.peerURLs)
+    if member.clientURLs:
+        d["clientURLs"] = list(member.clientURLs)
+    if member.isLearner:
+        d["isLearner"] = True
     return d
 
 

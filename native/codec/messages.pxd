@@ -153,3 +153,29 @@ cdef int encode_request_op(WriteBuffer w, uint32_t field, object op) except -1
 cdef object decode_request_op(ReadBuffer r)
 cdef int encode_response_op(WriteBuffer w, uint32_t field, object op) except -1
 cdef object decode_response_op(ReadBuffer r)
+
+
+cdef class Member(ProtoMessage):
+    cdef public uint64_t ID
+    cdef public str name
+    cdef public list peerURLs
+    cdef public list clientURLs
+    cdef public bint isLearner
+
+
+cdef class MemberListResponse(ProtoMessage):
+    cdef public ResponseHeader header
+    cdef public list members
+
+
+cdef class StatusResponse(ProtoMessage):
+    cdef public ResponseHeader header
+    cdef public str version
+    cdef public int64_t dbSize
+    cdef public uint64_t leader
+    cdef public uint64_t raftIndex
+    cdef public uint64_t raftTerm
+    cdef public uint64_t raftAppliedIndex
+    cdef public list errors
+    cdef public int64_t dbSizeInUse
+    cdef public bint isLearner

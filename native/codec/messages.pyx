@@ -525,6 +525,112 @@ cdef class CompactionResponse(ProtoMessage):
         return 0
 
 
+cdef inline int _pb_str(WriteBuffer w, uint32_t field, str v) except -1:
+    if v:
+        w.pb_bytes_always(field, v.encode("utf-8"))
+    return 0
+
+
+cdef inline str _str(ReadBuffer r, uint32_t wt):
+    return _bytes(r, wt).decode("utf-8", "replace")
+
+
+cdef class Member(ProtoMessage):
+    _fields = ("ID", "name", "peerURLs", "clientURLs", "isLearner")
+
+    def __cinit__(self):
+        self.name = ""
+        self.peerURLs = []
+        self.clientURLs = []
+
+    cdef int _encode(self, WriteBuffer w) except -1:
+        w.pb_varint(1, self.ID)
+        _pb_str(w, 2, self.name)
+        for url in self.peerURLs:
+            w.pb_bytes_always(3, url.encode("utf-8"))
+        for url in self.clientURLs:
+            w.pb_bytes_always(4, url.encode("utf-8"))
+        w.pb_bool(5, self.isLearner)
+        return 0
+
+    cdef int _merge(self, ReadBuffer r) except -1:
+        cdef uint64_t tag
+        cdef uint32_t f, wt
+        while not r.at_end():
+            tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
+            if f == 1: self.ID = <uint64_t>_int64(r, wt)
+            elif f == 2: self.name = _str(r, wt)
+            elif f == 3: self.peerURLs.append(_str(r, wt))
+            elif f == 4: self.clientURLs.append(_str(r, wt))
+            elif f == 5: self.isLearner = _bool(r, wt)
+            else: r.skip_field(wt)
+        return 0
+
+
+cdef class MemberListResponse(ProtoMessage):
+    _fields = ("header", "members")
+
+    def __cinit__(self):
+        self.members = []
+
+    cdef int _encode(self, WriteBuffer w) except -1:
+        _encode_sub(w, 1, self.header)
+        for m in self.members:
+            _encode_sub(w, 2, m)
+        return 0
+
+    cdef int _merge(self, ReadBuffer r) except -1:
+        cdef uint64_t tag
+        cdef uint32_t f, wt
+        while not r.at_end():
+            tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
+            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            elif f == 2: self.members.append(_decode_sub(r, wt, Member))
+            else: r.skip_field(wt)
+        return 0
+
+
+cdef class StatusResponse(ProtoMessage):
+    _fields = ("header", "version", "dbSize", "leader", "raftIndex", "raftTerm", "raftAppliedIndex",
+               "errors", "dbSizeInUse", "isLearner")
+
+    def __cinit__(self):
+        self.version = ""
+        self.errors = []
+
+    cdef int _encode(self, WriteBuffer w) except -1:
+        _encode_sub(w, 1, self.header)
+        _pb_str(w, 2, self.version)
+        w.pb_int64(3, self.dbSize)
+        w.pb_varint(4, self.leader)
+        w.pb_varint(5, self.raftIndex)
+        w.pb_varint(6, self.raftTerm)
+        w.pb_varint(7, self.raftAppliedIndex)
+        for e in self.errors:
+            w.pb_bytes_always(8, e.encode("utf-8"))
+        w.pb_int64(9, self.dbSizeInUse)
+        w.pb_bool(10, self.isLearner)
+        return 0
+
+    cdef int _merge(self, ReadBuffer r) except -1:
+        cdef uint64_t tag
+        cdef uint32_t f, wt
+        while not r.at_end():
+            tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
+            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            elif f == 2: self.version = _str(r, wt)
+            elif f == 3: self.dbSize = _int64(r, wt)
+            elif f == 4: self.leader = <uint64_t>_int64(r, wt)
+            elif f == 5: self.raftIndex = <uint64_t>_int64(r, wt)
+            elif f == 6: self.raftTerm = <uint64_t>_int64(r, wt)
+            elif f == 7: self.raftAppliedIndex = <uint64_t>_int64(r, wt)
+            elif f == 8: self.errors.append(_str(r, wt))
+            elif f == 9: self.dbSizeInUse = _int64(r, wt)
+            elif f == 10: self.isLearner = _bool(r, wt)
+            else: r.skip_field(wt)
+        return 0
+
+
 # InternalRequest members by field number (etcd's InternalRaftRequest numbering).
 INTERNAL_FIELDS = {
     3: RangeRequest,
