@@ -121,6 +121,19 @@ class Model:
             out.append(kv)
         return RangeResponse(header=ResponseHeader(revision=current), kvs=out, more=more, count=count)
 
+    def live_keys(self):
+        return sum(1 for k in self.changes if self.value_at(k, self.revision) is not None)
+
+    def retained(self):
+        """How many changes storage keeps once the compactions so far are
+        carried out: per key those above the compact revision and, of the
+        rest, the newest if it is a put (a read at the compact revision needs it)."""
+        kept = 0
+        for changes in self.changes.values():
+            below = [c for c in changes if c.main <= self.compact_revision]
+            kept += len(changes) - len(below) + (1 if below and below[-1].kv is not None else 0)
+        return kept
+
     # --- writing -----------------------------------------------------------
 
     def _write(self, key, kv, prev):

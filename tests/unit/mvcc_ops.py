@@ -21,8 +21,8 @@ rarely = st.sampled_from([False] * 4 + [True])
 range_ends = st.one_of(st.just(("none",)), st.just(("prefix",)), st.just(("from",)),
                        st.tuples(st.just("key"), keys))
 # a revision: 0 (latest), ("back", n) = n revisions before the current one, ("raw", n)
-revisions = st.one_of(st.just(0), st.just(0), st.just(0), st.tuples(st.just("back"), st.integers(-1, 6)),
-                      st.tuples(st.just("raw"), st.integers(-2, 1)))
+revisions = st.sampled_from([0, 0, 0, ("back", 0), ("back", 1), ("back", 1), ("back", 2), ("back", 3),
+                             ("back", 5), ("back", -1), ("raw", -1), ("raw", 0), ("raw", 1)])
 
 
 @st.composite
@@ -61,9 +61,14 @@ def txns(depth=2, width=3):
 
 compactions = st.tuples(st.just("compact"), st.tuples(st.just("back"), st.integers(-1, 6)),
                         st.booleans())
-_KINDS = {"put": puts(), "delete": deletes, "range": ranges, "txn": txns(), "compact": compactions}
-operations = st.sampled_from(["put"] * 3 + ["delete"] + ["range"] * 3 + ["txn"] * 2 + ["compact"]).flatmap(
-    _KINDS.__getitem__)
+# every key at a few revisions back: old values, read from records not memory
+history_reads = st.tuples(st.just("range"), st.just(b"a"), st.just(("from",)), st.sampled_from([0, 2]),
+                          st.tuples(st.just("back"), st.integers(1, 6)), st.just(0),
+                          st.sampled_from([0, 0, 2]), st.just(False), st.just(False), st.just([]))
+_KINDS = {"put": puts(), "delete": deletes, "range": ranges, "history": history_reads, "txn": txns(),
+          "compact": compactions}
+operations = st.sampled_from(["put"] * 3 + ["delete"] + ["range"] * 2 + ["history"] + ["txn"] * 2
+                             + ["compact"]).flatmap(_KINDS.__getitem__)
 
 
 def prefix_end(key):
