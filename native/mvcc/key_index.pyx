@@ -24,6 +24,7 @@
 #
 # A key whose entries are all dropped leaves the index.
 
+cimport cython
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from libc.stdlib cimport qsort
 from libc.string cimport memmove
@@ -67,6 +68,10 @@ cdef class RevisionBuffer:
         return [make_revision_key(self.entries[i].main, self.entries[i].sub) for i in range(self.count)]
 
 
+# Not tracked by the cyclic GC: it refers only to bytes and KeyValues, which
+# refer to bytes, so it is never part of a cycle - and a million tracked
+# keys would make every full collection walk them all.
+@cython.no_gc
 cdef class KeyIndex:
 
     def __cinit__(self, bytes key not None):

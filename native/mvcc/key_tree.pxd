@@ -16,10 +16,13 @@ cdef inline int compare_keys(bytes a, bytes b):
 cdef class KeyTree:
     # by_key finds a key in O(1); blocks keep the keys in order for ranges:
     # a list of sorted lists of KeyIndex, each 1..2*BLOCK long, every key of
-    # block i before every key of block i+1; maxes[i] is block i's last key.
-    # Inserting a new key moves at most 2*BLOCK pointers, whatever the size.
+    # block i before every key of block i+1; block_keys[i] holds the keys of
+    # blocks[i] (searching them touches one object per step, not two), and
+    # maxes[i] is block i's last key.  Inserting a new key moves at most
+    # 4*BLOCK pointers, whatever the size.
     cdef dict by_key
     cdef list blocks
+    cdef list block_keys
     cdef list maxes
 
     cdef KeyIndex get(self, bytes key)
@@ -27,4 +30,4 @@ cdef class KeyTree:
     cdef int remove(self, list dead) except -1
     cdef int rebuild(self, dict by_key) except -1
     cdef Py_ssize_t seek_block(self, bytes key)
-    cdef Py_ssize_t seek_in_block(self, list block, bytes key)
+    cdef Py_ssize_t seek_in_block(self, list keys, bytes key)

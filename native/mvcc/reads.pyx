@@ -31,7 +31,7 @@ cdef list keys_in_range(KeyTree tree, bytes key, bytes range_end):
     b = tree.seek_block(key)
     if b == len(blocks):
         return out
-    i = tree.seek_in_block(<list>blocks[b], key)
+    i = tree.seek_in_block(<list>tree.block_keys[b], key)
     while b < len(blocks):
         block = <list>blocks[b]
         n = len(block)

@@ -112,24 +112,28 @@ cdef class KVStore:
         cdef bint tombstone = kv is None
         cdef KeyValue stored = kv
         cdef bytes revision_key, record
-        if ki is None:
-            ki = KeyIndex.__new__(KeyIndex, key)
-            self.tree.insert(ki)
-        elif not ki.compactable:
-            ki.compactable = True
-            self.compactable.add(ki)
-        ki.append(self.write_main, self.changes, tombstone)
-        ki.current = kv
-        self.undo.append((ki, previous))
         if tombstone:
             stored = KeyValue.__new__(KeyValue)
             stored.key = key
             stored.mod_revision = self.write_main
+        # what can fail comes first; from the index change on, every step is
+        # recorded where roll_back() finds it (one undo entry per pending record)
         revision_key = make_revision_key(self.write_main, self.changes)
         record = encode_record(self.record_buffer, stored, tombstone)
-        self.unsent.append((revision_key, record))
+        if ki is None:
+            ki = KeyIndex.__new__(KeyIndex, key)
+            ki.append(self.write_main, self.changes, tombstone)
+            self.tree.insert(ki)
+        else:
+            ki.append(self.write_main, self.changes, tombstone)
+            if not ki.compactable:
+                ki.compactable = True
+                self.compactable.add(ki)
+        ki.current = kv
+        self.undo.append((ki, previous))
         self.pending[revision_key] = record
         self.pending_order.append(revision_key)
+        self.unsent.append((revision_key, record))
         if self.record_events:
             self.events.append((EVENT_DELETE if tombstone else EVENT_PUT, stored, previous))
         self.changes += 1
