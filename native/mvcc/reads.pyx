@@ -88,10 +88,16 @@ cdef RangeResponse range_at(KVStore s, RangeRequest r, int64_t current):
     filtered = (r.min_mod_revision != 0 or r.max_mod_revision != 0
                 or r.min_create_revision != 0 or r.max_create_revision != 0)
 
+    # etcd 3.4 reads limit + 1 keys (in key order) unless a sort order or a
+    # filter asks for all of them: a sort target alone sorts only those
+    fetch = r.limit + 1 if r.limit > 0 and r.sort_order == SORT_NONE and not filtered else 0
+
     kis = keys_in_range(s.tree, r.key, r.range_end)
     if rev == current:
         kvs = [ki.current for ki in kis if ki.current is not None]
         count = len(kvs)
+        if fetch and count > fetch:
+            kvs = kvs[:fetch]
     else:
         found = []  # (KeyIndex, entry) visible at rev
         for ki in kis:
@@ -99,9 +105,8 @@ cdef RangeResponse range_at(KVStore s, RangeRequest r, int64_t current):
             if e >= 0 and not ki.entries[e].tombstone:
                 found.append((ki, e))
         count = len(found)
-        # without sorting or filtering only the first `limit` values are read
-        want = 0 if r.count_only else (
-            count if sorting or filtered or r.limit <= 0 or r.limit > count else r.limit)
+        # values come from records: read only those the response can hold
+        want = 0 if r.count_only else (fetch if fetch and fetch < count else count)
         kvs = [s.value_at(<KeyIndex>found[i][0], <Py_ssize_t>found[i][1]) for i in range(want)]
 
     if r.count_only:
@@ -122,13 +127,9 @@ cdef RangeResponse range_at(KVStore s, RangeRequest r, int64_t current):
             kvs.reverse()
         else:
             kvs.sort(key=SORT_KEYS[target], reverse=order == SORT_DESCEND)
-    if r.limit > 0:
-        if sorting or filtered or r.count_only:
-            more = len(kvs) > r.limit
-        else:
-            more = count > r.limit
-        if len(kvs) > r.limit:
-            kvs = kvs[:r.limit]
+    if r.limit > 0 and len(kvs) > r.limit:
+        kvs = kvs[:r.limit]
+        more = True
     if r.keys_only:
         kvs = [without_value(kv) for kv in kvs]
 

@@ -90,6 +90,11 @@ class Model:
             raise ErrCompacted()
         kvs = self.range_at(r.key, r.range_end, rev)
         count = len(kvs)
+        filtered = r.min_mod_revision or r.max_mod_revision or r.min_create_revision or r.max_create_revision
+        if r.limit > 0 and r.sort_order == SORT_NONE and not filtered:
+            # etcd reads limit + 1 keys in key order before it sorts, so a sort
+            # target without a sort order sorts only those
+            kvs = kvs[:r.limit + 1]
         if r.count_only:
             kvs = []
         if r.max_mod_revision:

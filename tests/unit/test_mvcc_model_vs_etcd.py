@@ -136,6 +136,16 @@ SURPRISES = {
     "ignore_value missing": [_put(b"iv", value=b"", ignore_value=True),
                              _txn([_put(b"iv", value=b"", ignore_value=True)])],
     "negative revisions": [_range(b"a", rev=("raw", -1)), _txn([_range(b"a", rev=("raw", -1))])],
+    # unknown enum numbers: a result etcd does not know holds, an unknown
+    # target compares 0 with 0; an unknown sort order does not sort
+    "unknown compare result": [_txn([_put(b"u")], [], [("compare", b"a", 0, 9, 0, ("none",), 1)])],
+    "unknown compare target": [_put(b"a"), _txn([_put(b"u")], [], [("compare", b"a", 9, 0, 5, ("none",), 1)])],
+    "unknown sort order": [_put(b"a", value=b"2"), _put(b"a/x", value=b"1"),
+                           ("range", b"a", ("prefix",), 0, 0, 9, 4, False, False, [])],
+    # with a sort target but no sort order, etcd limits (in key order) before it sorts
+    "sort target, no order, limit": [_put(b"b"), _put(b"a/y"), _put(b"a/x"), _put(b"a"),
+                                     ("range", b"a", ("from",), 2, 0, 0, 2, False, False, []),
+                                     ("range", b"a", ("from",), 2, 0, 1, 2, False, False, [])],
     "limit, count, more": [_put(b"a"), _put(b"a/x"), _put(b"b"), _put(b"a/y"),
                            ("range", b"a", ("prefix",), 2, 0, 0, 0, False, False, []),
                            ("range", b"a", ("from",), 1, 0, 2, 3, False, False, [("min_mod", ("back", 1))]),
