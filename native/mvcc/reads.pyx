@@ -4,6 +4,8 @@
 
 from operator import attrgetter
 
+from libc.stdint cimport INT64_MAX
+
 from cairn._codec import ErrCompacted, ErrFutureRev
 
 cdef dict SORT_KEYS = {
@@ -72,6 +74,7 @@ cdef RangeResponse range_at(KVStore s, RangeRequest r, int64_t current):
     cdef KeyIndex ki
     cdef KeyValue kv
     cdef Py_ssize_t e, count, want, i
+    cdef int64_t fetch
     cdef bint filtered, sorting, more = False
     cdef RangeResponse response
     if rev > current:
@@ -89,14 +92,17 @@ cdef RangeResponse range_at(KVStore s, RangeRequest r, int64_t current):
                 or r.min_create_revision != 0 or r.max_create_revision != 0)
 
     # etcd 3.4 reads limit + 1 keys (in key order) unless a sort order or a
-    # filter asks for all of them: a sort target alone sorts only those
-    fetch = r.limit + 1 if r.limit > 0 and r.sort_order == SORT_NONE and not filtered else 0
+    # filter asks for all of them: a sort target alone sorts only those.
+    # (limit + 1 overflows in Go for the largest limit, which then reads all.)
+    fetch = 0
+    if 0 < r.limit < INT64_MAX and r.sort_order == SORT_NONE and not filtered:
+        fetch = r.limit + 1
 
     kis = keys_in_range(s.tree, r.key, r.range_end)
     if rev == current:
         kvs = [ki.current for ki in kis if ki.current is not None]
         count = len(kvs)
-        if fetch and count > fetch:
+        if fetch > 0 and count > fetch:
             kvs = kvs[:fetch]
     else:
         found = []  # (KeyIndex, entry) visible at rev
@@ -106,7 +112,7 @@ cdef RangeResponse range_at(KVStore s, RangeRequest r, int64_t current):
                 found.append((ki, e))
         count = len(found)
         # values come from records: read only those the response can hold
-        want = 0 if r.count_only else (fetch if fetch and fetch < count else count)
+        want = 0 if r.count_only else (<Py_ssize_t>fetch if 0 < fetch < count else count)
         kvs = [s.value_at(<KeyIndex>found[i][0], <Py_ssize_t>found[i][1]) for i in range(want)]
 
     if r.count_only:

@@ -26,6 +26,16 @@ cdef class KVStore:
     may name a lease; without it every nonzero lease is unknown, as in an
     etcd where no lease was granted.  With record_events, every change is
     kept as (EVENT_PUT or EVENT_DELETE, kv, previous kv) for take_events().
+
+    The server's side of the contract:
+    - check_request() every request at the front door: apply_* trust it;
+    - after a batch of applies, take_pending_writes() then take_compaction(),
+      and have storage carry them out in that order (writes, then deletes);
+      once storage has committed everything up to main revision R, call
+      persisted(R);
+    - responses may share KeyValue objects with the store: read, never change.
+    A failed apply (an EtcdError) leaves no trace: no revision, no record,
+    no event, the index as it was.
     """
 
     def __cinit__(self, fetch=None, lease_exists=None, bint record_events=False):
@@ -240,6 +250,13 @@ cdef class KVStore:
         order = self.pending_order
         while order and revision_key_main(<bytes>order[0]) <= main_revision:
             del self.pending[order.popleft()]
+
+    def pending_since(self, int64_t main_revision):
+        """[(revision_key, record)] not yet persisted with main >= main_revision,
+        in revision order: what storage cannot give a watcher catching up yet."""
+        cdef bytes key
+        return [(key, self.pending[key]) for key in self.pending_order
+                if revision_key_main(key) >= main_revision]
 
     def take_compaction(self):
         """Revision keys that compactions since the last call dropped from the

@@ -139,6 +139,9 @@ def test_pending_records_serve_history_until_persisted():
         store.range(RangeRequest(key=b"k", revision=2))
     db.update(writes)
     assert store.range(RangeRequest(key=b"k", revision=2)).kvs[0].value == b"1"  # from storage
+    put(store, b"j", b"3")
+    assert [parse_revision_key(k) for k, _ in store.pending_since(0)] == [(3, 0), (4, 0)]
+    assert [parse_record(r)[1].value for _, r in store.pending_since(4)] == [b"3"]
 
 
 def test_compaction_hands_out_what_storage_should_delete():
