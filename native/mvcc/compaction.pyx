@@ -44,7 +44,7 @@ cdef int load_records(KVStore s, records, int64_t compact_revision) except -1:
     s.reset()
     for key, record in records:
         main, sub = parse_revision_key(key)
-        if (main, sub) <= (last_main, last_sub):
+        if main < last_main or (main == last_main and sub <= last_sub):
             raise ValueError("records out of revision order at %d.%d" % (main, sub))
         last_main, last_sub = main, sub
         kv = decode_record(record)

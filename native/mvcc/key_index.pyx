@@ -86,7 +86,8 @@ cdef class KeyIndex:
         return "KeyIndex(%r, %s)" % (self.key, " ".join(revs))
 
     cdef int append(self, int64_t main, int64_t sub, bint tombstone) except -1:
-        assert self.count == 0 or (self.entries[self.count - 1].main, self.entries[self.count - 1].sub) < (main, sub)
+        assert self.count == 0 or self.entries[self.count - 1].main < main or (
+            self.entries[self.count - 1].main == main and self.entries[self.count - 1].sub < sub)
         if self.count == self.capacity:
             self.entries = _grow(self.entries, &self.capacity)
         self.entries[self.count].main = main

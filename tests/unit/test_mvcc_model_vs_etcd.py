@@ -10,7 +10,6 @@ import itertools
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from cairn._codec import EtcdError, PutRequest, RangeRequest, TxnRequest
 from etcd_gateway import ETCD, EtcdProcess
