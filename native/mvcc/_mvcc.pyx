@@ -1,0 +1,15 @@
+# cairn._mvcc: etcd's v3 key-value data model - revisions, the key index,
+# put/delete/range/txn/compaction, the records handed to storage, and the
+# request checks of etcd's API layer.  Assembled from fragments; the
+# declarations live in the matching .pxd fragments, gathered by
+# native/cairn/_mvcc.pxd.
+
+include "revision.pyx"
+include "key_index.pyx"
+include "key_tree.pyx"
+include "checks.pyx"
+include "store.pyx"
+include "writes.pyx"
+include "reads.pyx"
+include "txn.pyx"
+include "compaction.pyx"

@@ -1,0 +1,141 @@
+# Compaction, recovery from storage, and the hash of the store's records.
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libc.stdint cimport uint32_t
+
+from cairn._codec import ErrCompacted, ErrFutureRev
+
+
+cdef int compact_index(KVStore s, int64_t revision) except -1:
+    """Drops from the index every revision no read at or above `revision` can
+    see (per key: all at or below it but the newest, and that one too if it
+    is a tombstone) and queues them for take_compaction().  Only keys with
+    more than one revision or a tombstone are visited, so the work follows
+    the churn since the last compaction, not the number of keys."""
+    cdef RevisionBuffer dropped = RevisionBuffer()
+    cdef list dead = []
+    cdef set still = set()
+    cdef KeyIndex ki
+    for ki in s.compactable:
+        if ki.count == 0:
+            continue
+        s.revisions -= ki.compact(revision, dropped)
+        if ki.count == 0:
+            dead.append(ki)
+        if ki.needs_compaction():
+            still.add(ki)
+        else:
+            ki.compactable = False
+    s.compactable = still
+    if dead:
+        s.tree.remove(dead)
+    if dropped.count:
+        s.compacted.extend(dropped.sorted_keys())
+    return 0
+
+
+cdef int load_records(KVStore s, records, int64_t compact_revision) except -1:
+    cdef dict by_key = {}
+    cdef KeyIndex ki
+    cdef KeyValue kv
+    cdef bytes key, record
+    cdef int64_t main, sub, last_main = 0, last_sub = -1
+    cdef bint tombstone
+    s.reset()
+    for key, record in records:
+        main, sub = parse_revision_key(key)
+        if main < last_main or (main == last_main and sub <= last_sub):
+            raise ValueError("records out of revision order at %d.%d" % (main, sub))
+        last_main, last_sub = main, sub
+        kv = decode_record(record)
+        tombstone = <uint8_t>PyBytes_AS_STRING(record)[0] & RECORD_TOMBSTONE
+        ki = by_key.get(kv.key)
+        if ki is None:
+            ki = KeyIndex.__new__(KeyIndex, kv.key)
+            by_key[kv.key] = ki
+        ki.append(main, sub, tombstone)
+        s.live_keys += (not tombstone) - (ki.current is not None)
+        ki.current = None if tombstone else kv
+        s.revisions += 1
+    s.tree.rebuild(by_key)
+    for ki in by_key.values():
+        if ki.needs_compaction():
+            ki.compactable = True
+            s.compactable.add(ki)
+    # a compaction may have dropped the newest revisions (deletes only)
+    s.current_revision = max(1, last_main, compact_revision)
+    s.write_main = s.current_revision + 1
+    s.compact_revision = compact_revision
+    if compact_revision > 0:
+        # finish a compaction whose deletions storage had not carried out
+        compact_index(s, compact_revision)
+    return 0
+
+
+# CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as etcd's HashKV uses.
+cdef uint32_t CRC32C_TABLE[256]
+
+
+cdef void _crc32c_init():
+    cdef uint32_t c
+    cdef int n, k
+    for n in range(256):
+        c = n
+        for k in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        CRC32C_TABLE[n] = c
+
+
+_crc32c_init()
+
+
+cdef uint32_t crc32c_update(uint32_t crc, bytes data):
+    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(data)
+    cdef Py_ssize_t i
+    crc = ~crc
+    for i in range(PyBytes_GET_SIZE(data)):
+        crc = CRC32C_TABLE[(crc ^ p[i]) & 0xFF] ^ (crc >> 8)
+    return ~crc
+
+
+def crc32c(bytes data not None, uint32_t crc=0):
+    return crc32c_update(crc, data)
+
+
+cdef tuple hash_records(KVStore s, int64_t revision):
+    cdef list entries = []
+    cdef KeyIndex ki
+    cdef KeyValue kv
+    cdef Py_ssize_t i
+    cdef uint32_t crc = 0
+    cdef bytes key, record
+    if revision > 0 and revision <= s.compact_revision:
+        raise ErrCompacted()
+    if revision > s.current_revision:
+        raise ErrFutureRev()
+    if revision <= 0:
+        revision = s.current_revision
+    for ki in s.tree.by_key.values():
+        for i in range(ki.count):
+            if ki.entries[i].main > revision:
+                break
+            entries.append((ki.entries[i].main, ki.entries[i].sub, ki, i))
+    entries.sort(key=lambda e: (e[0], e[1]))
+    for main, sub, ki, i in entries:
+        key = make_revision_key(main, sub)
+        if i == ki.count - 1:
+            # the newest: rebuilt from memory, byte for byte what was stored
+            kv = ki.current
+            if kv is None:
+                kv = KeyValue.__new__(KeyValue)
+                kv.key = ki.key
+                kv.mod_revision = main
+            record = encode_record(s.record_buffer, kv, ki.current is None)
+        else:
+            record = s.pending.get(key)
+            if record is None and s.fetch is not None:
+                record = s.fetch(key)
+            if record is None:
+                raise MissingRecord("mvcc: revision %d.%d is missing from storage" % (main, sub))
+        crc = crc32c_update(crc32c_update(crc, key), record)
+    return crc, s.compact_revision
