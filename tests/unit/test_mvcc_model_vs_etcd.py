@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from cairn._codec import EtcdError, PutRequest, RangeRequest, TxnRequest
-from etcd_gateway import ETCD, EtcdProcess
-from mvcc_model import EtcdWouldCrash, Model, check_request
-from mvcc_ops import build, histories
+from .etcd_gateway import ETCD, EtcdProcess
+from .mvcc_model import EtcdWouldCrash, Model, check_request
+from .mvcc_ops import build, histories
 
 MAX_TXN_OPS = 4  # small, so the budget of nested txns is exercised
 

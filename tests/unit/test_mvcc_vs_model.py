@@ -13,9 +13,9 @@ from cairn._codec import (
     CompactionRequest, DeleteRangeRequest, EtcdError, PutRequest, RangeRequest, TxnRequest,
 )
 from cairn._mvcc import KVStore, check_request
-from mvcc_model import Model
-from mvcc_model import check_request as model_check_request
-from mvcc_ops import build, operations, seed_puts
+from .mvcc_model import Model
+from .mvcc_model import check_request as model_check_request
+from .mvcc_ops import build, operations, seed_puts
 
 MAX_TXN_OPS = 6
 

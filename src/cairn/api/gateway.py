@@ -10,10 +10,13 @@ import time
 
 import orjson
 
+from cairn import ETCD_API_VERSION
 from cairn import _codec as codec
 from cairn._codec import (
-    GoJSONError,
     CompactionRequest,
+    GoJSONError,
+    MemberListResponse,
+    StatusResponse,
     DeleteRangeRequest,
     EtcdError,
     JsonError,
@@ -33,6 +36,8 @@ from .http import JSON, Response
 GRPC_METADATA = [(b"Grpc-Metadata-Content-Type", b"application/grpc")]
 
 KV = "etcdserverpb.KV"
+MAINTENANCE = "etcdserverpb.Maintenance"
+CLUSTER = "etcdserverpb.Cluster"
 UNARY = "unary"
 
 
@@ -97,6 +102,8 @@ class Gateway:
             b"/v3/kv/deleterange": self.delete_range,
             b"/v3/kv/txn": self.txn,
             b"/v3/kv/compaction": self.compaction,
+            b"/v3/maintenance/status": self.status,
+            b"/v3/cluster/member/list": self.member_list,
         }
 
     # --- handlers ------------------------------------------------------------
@@ -172,9 +179,29 @@ class Gateway:
             return self._error(exc, method, started)
         return self._ok(future.result(), method, started)
 
+    def status(self, request):
+        started = time.perf_counter()
+        server = self.server
+        response = StatusResponse(
+            header=ResponseHeader(revision=self.store.current_revision),
+            version=ETCD_API_VERSION,
+            dbSize=server.environment.size_bytes(),
+            leader=self.node.leader_id,
+            raftIndex=self.node.commit_index,
+            raftTerm=self.node.term,
+            raftAppliedIndex=server.applier.applied_index,
+            dbSizeInUse=server.environment.size_in_use_bytes(),
+        )
+        return self._ok(response, "Status", started, MAINTENANCE)
+
+    def member_list(self, request):
+        started = time.perf_counter()
+        response = MemberListResponse(header=ResponseHeader(), members=self.server.members())
+        return self._ok(response, "MemberList", started, CLUSTER)
+
     # --- responses ---------------------------------------------------------
 
-    def _ok(self, response, method, started):
+    def _ok(self, response, method, started, service=KV):
         header = response.header
         if header is None:
             header = response.header = ResponseHeader(revision=self.store.current_revision)
@@ -183,7 +210,7 @@ class Gateway:
         header.member_id = server.member_id
         header.raft_term = self.node.term
         body = orjson.dumps(response_json(response))
-        self._count(method, "OK", started)
+        self._count(method, "OK", started, service)
         return Response(200, body, JSON, GRPC_METADATA)
 
     def _error(self, exc, method, started):
@@ -197,7 +224,7 @@ class Gateway:
         self._count(method, GRPC_CODE_NAMES.get(code, "Unknown"), started)
         return Response(status, body)
 
-    def _count(self, method, code, started):
+    def _count(self, method, code, started, service=KV):
         metrics = self.metrics
-        metrics.requests_handled.inc((UNARY, KV, method, code))
-        metrics.request_seconds.observe(time.perf_counter() - started, (UNARY, KV, method))
+        metrics.requests_handled.inc((UNARY, service, method, code))
+        metrics.request_seconds.observe(time.perf_counter() - started, (UNARY, service, method))

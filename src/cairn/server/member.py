@@ -9,7 +9,7 @@ import signal
 import time
 import urllib.parse
 
-from cairn._codec import ConfState
+from cairn._codec import ConfState, Member as MemberInfo
 from cairn._mvcc import KVStore
 from cairn._raft import RawNode
 from cairn.api.gateway import Gateway
@@ -146,6 +146,13 @@ class Member:
             for sock in server.sockets:
                 self.client_addresses.append(sock.getsockname()[:2])
             log.info("serving client requests on %s", url)
+
+    def members(self):
+        """The cluster's members (one, until membership arrives with the
+        cluster issue)."""
+        config = self.config
+        return [MemberInfo(ID=self.member_id, name=config.name, peerURLs=list(config.initial_advertise_peer_urls),
+                       clientURLs=list(config.advertise_client_urls))]
 
     # --- gauges read at scrape time ---------------------------------------
 
