@@ -35,7 +35,9 @@ def test_get_prefix_and_all(client):
     assert sorted(v for v, _ in values) == [b"10.0.0.0", b"10.0.0.1", b"10.0.0.2"]
     assert sorted(m["key"] for _, m in client.get_all()) == [b"other", b"services/db0", b"services/db1",
                                                            b"services/db2"]
-    assert client.delete_prefix("services/")["deleted"] == "3"
+    assert client.delete_prefix("services/") is True
+    assert client.get_prefix("services/") == []
+    assert client.delete_prefix("services/") is False
 
 
 def test_create_and_replace_transactions(client):
