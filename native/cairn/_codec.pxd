@@ -2,3 +2,4 @@
 # native/ include path.  One include per fragment of native/codec/.
 
 include "codec/buffer.pxd"
+include "codec/raftpb.pxd"

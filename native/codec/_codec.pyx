@@ -3,3 +3,4 @@
 # live in the matching .pxd fragments, gathered by native/cairn/_codec.pxd.
 
 include "buffer.pyx"
+include "raftpb.pyx"
