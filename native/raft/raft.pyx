@@ -49,7 +49,10 @@ cdef bint promotable(Raft r):
 
 
 cdef int send(Raft r, Message m) except -1:
-    m.frm = r.id
+    # a forwarded proposal or read request keeps its original sender, so
+    # the leader answers the member that asked
+    if m.frm == 0:
+        m.frm = r.id
     r.msgs.append(m)
     return 0
 
