@@ -24,6 +24,14 @@ cdef class RaftLog:
     cdef readonly uint64_t committed
     cdef readonly uint64_t applying  # last index handed out to apply
     cdef readonly uint64_t applied   # last index the server reported applied
+    # Every truncation of a suffix bumps `generation` and is remembered as
+    # (generation, first replaced index) until no Ready taken before it is
+    # outstanding.  A Ready's entries count as persisted only below the
+    # truncations that happened after it was taken: comparing entry terms
+    # alone would be fooled when a suffix is replaced and then replaced
+    # back by an entry of the original term.
+    cdef readonly uint64_t generation
+    cdef list _truncations
 
     cdef int restore(self, uint64_t committed, uint64_t applied) except -1
     cdef uint64_t last_index(self)
@@ -45,7 +53,7 @@ cdef class RaftLog:
     # persistence and application, driven by RawNode
     cdef bint has_unstable_to_hand_out(self)
     cdef list take_unstable(self)
-    cdef int stable_to(self, uint64_t index, uint64_t term) except -1
+    cdef int stable_to(self, uint64_t index, uint64_t generation) except -1
     cdef uint64_t persisted_last(self)
     cdef bint has_committed_to_hand_out(self)
     cdef list take_committed(self, Py_ssize_t max_bytes)

@@ -17,6 +17,8 @@ cdef class RaftLog:
         self.committed = 0
         self.applying = 0
         self.applied = 0
+        self.generation = 0
+        self._truncations = []
 
     cdef int restore(self, uint64_t committed, uint64_t applied) except -1:
         # Called once at start-up with the persisted commit index and the
@@ -123,7 +125,10 @@ cdef class RaftLog:
                                      % (after, self.committed))
         if after == self.last_index() + 1:
             self._ents.extend(ents)
-        elif after <= self._offset:
+            return 0
+        self.generation += 1
+        self._truncations.append((self.generation, after))
+        if after <= self._offset:
             # reaches into what storage holds; the server truncates it there
             # when it persists these entries
             self._offset_term = self.term(after - 1)
@@ -189,14 +194,18 @@ cdef class RaftLog:
         self._in_progress = self.last_index() + 1
         return ents
 
-    cdef int stable_to(self, uint64_t index, uint64_t term) except -1:
-        # The server persisted entries up to index (whose term was term when
-        # handed out).  Ignored when that entry has been replaced since: the
-        # replacement is in a later Ready, and acknowledging that Ready will
-        # cover the earlier indexes as well (Readys persist in order).
+    cdef int stable_to(self, uint64_t index, uint64_t generation) except -1:
+        # The server persisted the entries of a Ready that ended at `index`
+        # and was taken at `generation`.  Readys persist in order, so
+        # everything before it is durable too; entries replaced since are
+        # not (their replacements travel in a later Ready).
+        cdef uint64_t gen, first_replaced
+        for gen, first_replaced in self._truncations:
+            if gen > generation and first_replaced <= index:
+                index = first_replaced - 1
+        if self._truncations and (<tuple>self._truncations[0])[0] <= generation:
+            self._truncations = [t for t in self._truncations if (<tuple>t)[0] > generation]
         if index < self._stable or index > self.last_index():
-            return 0
-        if self.term(index) != term:
             return 0
         self._stable = index + 1
         if self._in_progress < self._stable:

@@ -10,6 +10,7 @@ cdef class Ready:
     cdef readonly list read_states          # (index, ctx)
     cdef readonly tuple soft_state          # (leader_id, role) or None
     cdef readonly bint must_sync            # the write needs an fsync
+    cdef uint64_t log_generation            # RaftLog.generation when taken
 
 
 cdef class RawNode:

@@ -164,6 +164,7 @@ cdef class RawNode:
             self._hs_term = r.term
             self._hs_vote = r.vote
             self._hs_commit = r.log.committed
+        rd.log_generation = r.log.generation
         rd.entries = r.log.take_unstable() if r.log.has_unstable_to_hand_out() else []
         rd.committed_entries = (r.log.take_committed(self.max_committed_size)
                                 if r.log.has_committed_to_hand_out() else [])
@@ -187,7 +188,7 @@ cdef class RawNode:
         cdef Entry last
         if rd.entries:
             last = <Entry>rd.entries[len(rd.entries) - 1]
-            r.log.stable_to(last.index, last.term)
+            r.log.stable_to(last.index, rd.log_generation)
             if r.role == ROLE_LEADER:
                 on_persisted(r)
         if rd.committed_entries:
