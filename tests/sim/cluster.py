@@ -30,15 +30,15 @@ class Config:
     def __init__(self, seed):
         rng = random.Random(seed * 7919 + 17)
         self.seed = seed
-        self.members = rng.choice((3, 3, 5))
+        self.members = rng.choice((1, 3, 3, 3, 5, 5))
         self.pre_vote = rng.random() < 0.75
         self.check_quorum = rng.random() < 0.75
         self.drop_rate = rng.choice((0.0, 0.02, 0.1, 0.25))
         self.dup_rate = rng.choice((0.0, 0.02, 0.1))
         self.max_delay = rng.choice((0, 3, 10, 30))
         self.reorder_rate = rng.choice((0.0, 0.01, 0.1))
-        self.crash_rate = rng.choice((0.0, 0.002, 0.01))
-        self.partition_rate = rng.choice((0.0, 0.002, 0.01))
+        self.crash_rate = rng.choice((0.0, 0.002, 0.01, 0.02))
+        self.partition_rate = rng.choice((0.0, 0.002, 0.01, 0.03))
         self.max_inflight = rng.choice((1, 4, 256))
         self.max_size_per_msg = rng.choice((64, 1024, 1 << 20))
 
@@ -47,7 +47,7 @@ class Config:
 
 
 class Simulation:
-    ELECTION_TICK = 10
+    ELECTION_TICK = 5
 
     def __init__(self, seed, steps=2000):
         self.config = cfg = Config(seed)
@@ -145,23 +145,34 @@ class Simulation:
         self.net.now += 1
         x = rng.random()
         if faults and x < cfg.crash_rate:
+            # leaders are the interesting victims: half the crashes hit one
             up = self.up()
-            if len(up) > 1:
-                self.crash(rng.choice(up))
-        elif faults and x < cfg.crash_rate + cfg.partition_rate:
+            leader = self.leader()
+            if len(up) > 1 or (up and cfg.members == 1):
+                self.crash(leader if leader is not None and rng.random() < 0.5
+                           else rng.choice(up))
+        elif faults and x < cfg.crash_rate + cfg.partition_rate and cfg.members > 1:
             ids = list(self.members)
+            leader = self.leader()
             if self.net.cut:
                 self.net.heal()
+            elif leader is not None and rng.random() < 0.5:
+                # the leader, alone or with a minority, away from the rest
+                others = [i for i in ids if i != leader.id]
+                rng.shuffle(others)
+                k = rng.randint(0, len(ids) // 2 - 1)
+                self.net.partition([leader.id] + others[:k], others[k:])
             else:
                 rng.shuffle(ids)
                 k = rng.randint(1, len(ids) // 2)
                 self.net.partition(ids[:k], ids[k:])
         else:
             down = [m for m in self.members.values() if m.node is None]
-            if down and rng.random() < 0.02:
+            up = self.up()
+            if down and (not up or rng.random() < 0.02):
                 self.start(rng.choice(down))
             else:
-                self.member_event(rng.choice(self.up()), clients=faults)
+                self.member_event(rng.choice(up), clients=faults)
         members = list(self.members.values())
         self.checker.leaders(members)
         if self.step_no % 500 == 0:
