@@ -12,8 +12,9 @@ from .storage import MemoryStorage
 
 
 class Lockstep:
-    def __init__(self, n=3, *, voters=None, **node_args):
+    def __init__(self, n=3, *, voters=None, seed=0, **node_args):
         self.ids = list(range(1, n + 1))
+        self.seed = seed
         voters = self.ids if voters is None else voters
         self.node_args = dict(election_tick=10, heartbeat_tick=1, pre_vote=False,
                               check_quorum=False)
@@ -24,12 +25,13 @@ class Lockstep:
         self.nodes = {}
         self.outbox = []
         self.cut = set()    # (frm, to) links that lose everything
+        self.delivered = []  # every message delivered, in order
         for i in self.ids:
             self.start(i)
 
     def start(self, i):
         applied = self.applied[i][-1].index if self.applied[i] else 0
-        self.nodes[i] = RawNode(i, self.storage[i], applied=applied, seed=i,
+        self.nodes[i] = RawNode(i, self.storage[i], applied=applied, seed=self.seed * 1000 + i,
                                 **self.node_args)
         return self.nodes[i]
 
@@ -67,6 +69,7 @@ class Lockstep:
     def deliver(self, msgs):
         for m in msgs:
             if (m.frm, m.to) not in self.cut and m.to in self.nodes:
+                self.delivered.append(m)
                 self.nodes[m.to].step(m)
 
     def stabilize(self, limit=10000):
