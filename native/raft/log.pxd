@@ -58,3 +58,4 @@ cdef class RaftLog:
     cdef bint has_committed_to_hand_out(self)
     cdef list take_committed(self, Py_ssize_t max_bytes)
     cdef int applied_to(self, uint64_t index) except -1
+    cdef int check_invariants(self) except -1

@@ -225,6 +225,26 @@ cdef class RaftLog:
             self.applying = (<Entry>ents[len(ents) - 1]).index
         return ents
 
+    cdef int check_invariants(self) except -1:
+        # the invariants stated in log.pxd; debug builds call this after
+        # every input
+        cdef uint64_t last = self.last_index()
+        if not (self._offset <= self._stable <= self._in_progress <= last + 1):
+            raise RaftInvariantError("log positions out of order: offset %d stable %d "
+                                     "in_progress %d last %d" % (
+                                         self._offset, self._stable, self._in_progress, last))
+        if not (self.applied <= self.applying <= self.committed <= last):
+            raise RaftInvariantError("applied %d applying %d committed %d last %d" % (
+                self.applied, self.applying, self.committed, last))
+        if self.applying >= self._stable and self.applying > self.applied:
+            raise RaftInvariantError("applying %d not persisted (stable %d)"
+                                     % (self.applying, self._stable))
+        for i in range(len(self._ents)):
+            if (<Entry>self._ents[i]).index != self._offset + <uint64_t>i:
+                raise RaftInvariantError("entry %d at position %d of %d"
+                                         % ((<Entry>self._ents[i]).index, i, self._offset))
+        return 0
+
     cdef int applied_to(self, uint64_t index) except -1:
         cdef uint64_t cut
         if index < self.applied or index > self.applying:

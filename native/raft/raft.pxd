@@ -70,6 +70,7 @@ cdef bint promotable(Raft r)
 cdef int tick_election(Raft r) except -1
 cdef int tick_heartbeat(Raft r) except -1
 cdef bint committed_in_term(Raft r) except -1
+cdef int check_invariants(Raft r) except -1
 cdef int poll(Raft r, uint64_t id, bint granted) except -1
 cdef int hup(Raft r) except -1
 

@@ -266,5 +266,21 @@ cdef int tick_heartbeat(Raft r) except -1:
     return 0
 
 
+cdef int check_invariants(Raft r) except -1:
+    # the invariants stated in raft.pxd and log.pxd (debug builds)
+    cdef Progress own
+    r.log.check_invariants()
+    if (r.lead == r.id) != (r.role == ROLE_LEADER):
+        raise RaftInvariantError("lead %d but role %d" % (r.lead, r.role))
+    if r.role == ROLE_LEADER:
+        own = <Progress>r.trk.progress[r.id]
+        if own.match > r.log.persisted_last():
+            raise RaftInvariantError("leader counts %d as its own, persisted only %d"
+                                     % (own.match, r.log.persisted_last()))
+    if r.role == ROLE_CANDIDATE and r.vote != r.id:
+        raise RaftInvariantError("candidate voted for %d" % r.vote)
+    return 0
+
+
 cdef bint committed_in_term(Raft r) except -1:
     return r.log.term(r.log.committed) == r.term

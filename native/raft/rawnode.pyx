@@ -73,6 +73,8 @@ cdef class RawNode:
         """One unit of logical time (the server calls it every heartbeat
         interval / heartbeat_tick)."""
         self.raft.tick_role(self.raft)
+        if RAFT_DEBUG:
+            check_invariants(self.raft)
 
     def campaign(self):
         """Starts an election now (with a pre-vote round when pre_vote)."""
@@ -115,6 +117,8 @@ cdef class RawNode:
         no correct peer sends (the caller drops it and carries on)."""
         check_message(self.raft, m)
         raft_step(self.raft, m)
+        if RAFT_DEBUG:
+            check_invariants(self.raft)
 
     def read_index(self, bytes ctx not None):
         """Requests a linearizable read point; (index, ctx) appears in a later
@@ -193,6 +197,8 @@ cdef class RawNode:
                 on_persisted(r)
         if rd.committed_entries:
             r.log.applied_to((<Entry>rd.committed_entries[len(rd.committed_entries) - 1]).index)
+        if RAFT_DEBUG:
+            check_invariants(r)
 
     # -- inspection -------------------------------------------------------
 

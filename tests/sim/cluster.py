@@ -79,6 +79,12 @@ class Simulation:
     def crash(self, m):
         m.node = None
         m.pending.clear()
+        self.storage_after_crash(m)
+        self.checker.durable(list(self.members.values()))
+
+    def storage_after_crash(self, m):
+        """What a crash does to durable state: nothing (tests of the
+        checker override this with faulty disks)."""
 
     # -- the server's Ready loop, in its three steps ------------------------
 

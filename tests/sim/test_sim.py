@@ -23,25 +23,23 @@ def test_seeds(chunk):
 
 
 def test_a_member_that_forgets_what_it_persisted_is_caught():
-    # Durability is what Raft's safety rests on: a member that loses
-    # acknowledged entries in a crash must make some check (or the core's
-    # own invariant checks) fail.  (This
-    # keeps the checker honest; it is not a property of the raft core.)
-    class Forgetful(Simulation):
-        def crash(self, m):
-            super().crash(m)
+    # Durability is what Raft's safety rests on: a member whose disk loses
+    # acknowledged entries in a crash must make a check fail, or the core
+    # refuse to run on it.  (This keeps the checker honest; it is not a
+    # property of the raft core.)
+    class ForgetfulDisk(Simulation):
+        def storage_after_crash(self, m):
             st = m.storage
-            keep = max(0, len(st.ents) - 5)
-            del st.ents[keep:]
+            del st.ents[max(0, len(st.ents) - 5):]
             st.hard_state.commit = min(st.hard_state.commit, st.last_index())
             st.hard_state.vote = 0
 
     caught = 0
-    for seed in range(60):
-        sim = Forgetful(seed, 1500)
+    for seed in range(40):
+        sim = ForgetfulDisk(seed, 1500)
         sim.config.crash_rate = 0.02
         try:
             sim.run()
-        except (SafetyViolation, RaftInvariantError):
+        except (SafetyViolation, RaftInvariantError, ValueError):
             caught += 1
-    assert caught > 0
+    assert caught >= 3
