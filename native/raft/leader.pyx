@@ -113,6 +113,8 @@ cdef int handle_append_resp(Raft r, Progress pr, Message m) except -1:
                 pr.become_probe()
             maybe_send_append(r, m.frm, True)
         return 0
+    if m.index > r.log.last_index():
+        return 0    # acknowledges entries we never had: not from our term's appends
     was_paused = pr.is_paused()
     if not pr.maybe_update(m.index):
         return 0

@@ -1,6 +1,6 @@
 """Log replication beyond Figure 2: batching, pipelining with an in-flight
 window, probing, and fast backtracking over a conflicting suffix."""
-from cairn._codec import MSG_APP, MSG_APP_RESP, Entry
+from cairn._codec import MSG_APP, MSG_APP_RESP, Entry, Message
 
 from tests.sim.lockstep import Lockstep
 
@@ -104,3 +104,11 @@ def test_duplicated_and_reordered_acknowledgements_change_nothing():
     c.stabilize()
     assert c[1].commit == 4
     assert c[1].status()["progress"][2]["match"] == 4
+
+
+def test_an_acknowledgement_past_the_leaders_log_is_ignored():
+    c = Lockstep(3)
+    c.elect(1)
+    c[1].step(Message(type=MSG_APP_RESP, to=1, frm=2, term=1, index=99))
+    c.stabilize()
+    assert c[1].commit == 1 and c[1].status()["progress"][2]["match"] == 1
