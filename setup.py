@@ -43,7 +43,6 @@ extensions = [
         ("cairn._raft", "native/raft/_raft.pyx"),
         ("cairn._mvcc", "native/mvcc/_mvcc.pyx"),
     )
-    if os.path.exists(source)  # TODO(issue 2): drop once all three modules exist
 ]
 
 setup(

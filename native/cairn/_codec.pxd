@@ -3,3 +3,4 @@
 
 include "codec/buffer.pxd"
 include "codec/messages.pxd"
+include "codec/raftpb.pxd"
