@@ -67,7 +67,8 @@ cdef class RaftLog:
         return i + 1 < <uint64_t>self.storage.first_index()
 
     cdef bint match_term(self, uint64_t i, uint64_t t) except -1:
-        return self.term(i) == t
+        # an entry past our end matches nothing (term() says 0 there)
+        return i <= self.last_index() and self.term(i) == t
 
     cdef bint is_up_to_date(self, uint64_t last_index, uint64_t last_term) except -1:
         # §5.4.1: the later term wins; in the same term the longer log wins

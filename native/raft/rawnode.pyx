@@ -34,6 +34,8 @@ cdef int check_message(Raft r, Message m) except -1:
     if m.term == 0 and m.type != MSG_PROP and m.type != MSG_READ_INDEX:
         raise InvalidMessage("message type %d without a term" % m.type)
     if m.type == MSG_APP:
+        if m.log_term == 0 and m.index != 0:
+            raise InvalidMessage("append after entry %d without its term" % m.index)
         n = len(m.entries)
         for i in range(n):
             e = <Entry?>m.entries[i]
@@ -151,11 +153,12 @@ cdef class RawNode:
 
     cpdef bint has_ready(self) except -1:
         cdef Raft r = self.raft
-        return bool(r.msgs or r.read_states
-                    or r.log.has_unstable_to_hand_out()
-                    or r.log.has_committed_to_hand_out()
-                    or self._hard_state_changed()
-                    or r.lead != self._ss_lead or r.role != self._ss_role)
+        if r.msgs or r.read_states:
+            return True
+        return (r.log.has_unstable_to_hand_out()
+                or r.log.has_committed_to_hand_out()
+                or self._hard_state_changed()
+                or r.lead != self._ss_lead or r.role != self._ss_role)
 
     cpdef Ready ready(self):
         """Takes what is ready.  May be called again before advance (the next

@@ -1,6 +1,6 @@
-"""The deterministic simulation as a pytest test: a few hundred seeds of
-3- and 5-member clusters under faults, every Raft safety property checked
-after every step, liveness checked once the faults end."""
+"""The deterministic simulation as a pytest test: 500 seeds of 1-, 3- and
+5-member clusters under faults, every Raft safety property checked after
+every step, liveness checked once the faults end."""
 import pytest
 
 from cairn._raft import RaftInvariantError
@@ -8,8 +8,8 @@ from cairn._raft import RaftInvariantError
 from .checker import SafetyViolation
 from .cluster import Simulation, reproduce_command
 
-SEEDS = range(300)
-STEPS = 1500
+SEEDS = range(500)
+STEPS = 2000
 
 
 @pytest.mark.parametrize("chunk", range(10))

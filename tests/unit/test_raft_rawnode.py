@@ -218,6 +218,8 @@ def test_proposals_must_be_bytes():
             entries=[Entry(term=1, index=1), Entry(term=1, index=3)]),
     Message(type=MSG_APP, to=1, frm=2, term=1, index=0,         # entry of a later term
             entries=[Entry(term=2, index=1)]),
+    Message(type=MSG_APP, to=1, frm=2, term=1, index=7,         # previous entry, no term
+            log_term=0, commit=7),
 ])
 def test_messages_no_correct_peer_sends_are_refused(msg):
     node = RawNode(1, MemoryStorage([1, 2, 3]))
