@@ -11,6 +11,7 @@ Linearizable reads: every read waiting at one moment shares one ReadIndex
 request; each is released once applied_index >= its read index.
 """
 
+import collections
 import heapq
 import itertools
 import logging
@@ -23,6 +24,8 @@ log = logging.getLogger("cairn.node")
 # Entries kept in the log below the applied index when it is compacted, for
 # followers slightly behind (etcd's SnapshotCatchUpEntries).
 CATCH_UP_ENTRIES = 5000
+# Readys taken but not yet advanced; more wait in Raft for the writer.
+MAX_READYS_IN_FLIGHT = 4
 
 
 class Node:
@@ -57,7 +60,7 @@ class Node:
         self._reads_index = []  # heap of (read index, seq, futures) waiting for apply
         self._seq = itertools.count()
         self._scheduled = False
-        self._in_flight = False  # a Ready is being persisted; advance pending
+        self._readys = collections.deque()  # [Ready, hard state written, persisted] in order taken
         self._lazy_hard_state = None  # a hard state that only moved the commit index
         self._stopped = False
         self._ticker = None
@@ -138,9 +141,12 @@ class Node:
             return
         try:
             self._feed()
-            if self._in_flight or not self.raft.has_ready():
-                return
-            self._handle_ready(self.raft.ready())
+            # Readys are taken while earlier ones persist (group commit:
+            # batch N+1 collects while batch N is fsynced); they persist,
+            # send and advance in the order they were taken.
+            while self.raft.has_ready() and len(self._readys) < MAX_READYS_IN_FLIGHT:
+                self._handle_ready(self.raft.ready())
+                self._feed()
         except Exception as exc:  # a broken invariant: stop loudly
             log.critical("raft loop failed", exc_info=True)
             self.on_fatal(exc)
@@ -178,10 +184,12 @@ class Node:
                 futures = self._reads_sent.pop(ctx, None)
                 if futures:
                     self._wait_applied(index, futures)
+        slot = [rd, None, False]  # Ready, the hard state written with it, persisted
+        self._readys.append(slot)
         if rd.entries or (rd.hard_state is not None and rd.must_sync):
-            self._in_flight = True
             hard_state = rd.hard_state if rd.hard_state is not None else self._lazy_hard_state
             self._lazy_hard_state = None
+            slot[1] = hard_state
             run = self.raftlog.append_job(rd.entries, hard_state)
             persist = self.applier.take_persist_job()  # applied state rides along
             if persist is not None:
@@ -194,24 +202,38 @@ class Node:
             future = self.writer.submit(run, wal=True)
             if persist is not None:
                 future.add_done_callback(persist[1])
-            future.add_done_callback(lambda f: self._persisted(rd, hard_state, f))
+            future.add_done_callback(lambda f: self._persisted(slot, f))
         else:
             if rd.hard_state is not None:
                 # only the commit index moved: it need not be durable before
                 # going on (Raft recovers it), so it rides with the next append
                 self._lazy_hard_state = rd.hard_state
-            self._send(rd.messages)
-            self.raft.advance(rd)
-            self._kick()
+            slot[2] = True
+            self._advance_persisted()
 
-    def _persisted(self, rd, hard_state, future):
+    def _persisted(self, slot, future):
         if future.cancelled() or future.exception() is not None:
             return  # the writer has already reported the failure as fatal
-        self.raftlog.persisted(rd.entries, hard_state)
-        self._send(rd.messages)
-        self.raft.advance(rd)
-        self._in_flight = False
-        self._kick()
+        slot[2] = True
+        try:
+            self._advance_persisted()
+        except Exception as exc:
+            log.critical("raft loop failed", exc_info=True)
+            self.on_fatal(exc)
+
+    def _advance_persisted(self):
+        """Advances the persisted Readys at the head of the queue, in order."""
+        readys = self._readys
+        advanced = False
+        while readys and readys[0][2]:
+            rd, hard_state, _ = readys.popleft()
+            if rd.entries or hard_state is not None:
+                self.raftlog.persisted(rd.entries, hard_state)
+            self._send(rd.messages)
+            self.raft.advance(rd)
+            advanced = True
+        if advanced:
+            self._kick()
 
     def _compact_log(self, persisted_index):
         """The state machine is durable up to persisted_index: once the log

@@ -6,7 +6,8 @@ Invariants (on the event loop's view):
   entries first_index..last_index are durable in the `log` sub-database;
   term(first_index - 1) is the term of the compaction point;
   _tail holds the newest durable entries, contiguous, ending at last_index.
-The view advances only in `persisted()`, called after the writer committed.
+The view advances only in `persisted()`, called after the writer committed;
+append jobs may be queued ahead of it (pipelined Readys).
 """
 
 import struct
@@ -60,6 +61,7 @@ class RaftLog:
         self._start_index = start_index  # compaction point: first_index - 1
         self._start_term = start_term
         self._last_index = max(last, start_index)
+        self._queued_last = self._last_index  # last index of the log once queued jobs ran
         self._tail = []
         self._tail_first = self._last_index + 1
 
@@ -125,7 +127,11 @@ class RaftLog:
         and `hard_state`.  Call persisted() with the same arguments once it
         has committed."""
         log_db, raft_db = self._log, self._raft
-        old_last = self._last_index
+        # jobs are queued ahead of their commit: what the writer will hold
+        # when this one runs is what earlier jobs wrote
+        old_last = self._queued_last
+        if entries:
+            self._queued_last = entries[-1].index
         encoded = [(u64(e.index), encode_entry(e)) for e in entries]
         hs = hard_state.encode() if hard_state is not None else None
         first = entries[0].index if entries else None
