@@ -19,7 +19,10 @@ from .tables import CONF_STATE, HARD_STATE, from_u64, u64
 
 LOG_START = b"log_start"  # raft table: (index, term) of the compaction point
 _START = struct.Struct(">QQ")
-TAIL_LIMIT = 20000  # entries kept in memory for the apply path and slow peers
+# The newest durable entries kept in memory, for peers slightly behind (Raft
+# itself holds entries until they are persisted and applied, so the apply
+# path never reads storage); bounded in bytes, as entries can be large.
+TAIL_BYTES = 4 << 20
 
 
 class CorruptLog(Exception):
@@ -64,6 +67,7 @@ class RaftLog:
         self._queued_last = self._last_index  # last index of the log once queued jobs ran
         self._tail = []
         self._tail_first = self._last_index + 1
+        self._tail_bytes = 0
 
     # --- the storage the Raft core reads ---------------------------------
 
@@ -156,18 +160,28 @@ class RaftLog:
         first = entries[0].index
         if first <= self._last_index:  # a conflicting suffix was replaced
             if first >= self._tail_first:
+                cut = self._tail[first - self._tail_first :]
+                self._tail_bytes -= sum(len(e.data) for e in cut)
                 del self._tail[first - self._tail_first :]
             else:
                 self._tail = []
                 self._tail_first = first
+                self._tail_bytes = 0
         if not self._tail:
             self._tail_first = first
+            self._tail_bytes = 0
         self._tail.extend(entries)
+        self._tail_bytes += sum(len(e.data) for e in entries)
         self._last_index = entries[-1].index
-        if len(self._tail) > TAIL_LIMIT:
-            drop = len(self._tail) - TAIL_LIMIT // 2
-            del self._tail[:drop]
+        if self._tail_bytes > TAIL_BYTES:
+            tail = self._tail
+            drop, dropped = 0, 0
+            while drop < len(tail) and self._tail_bytes - dropped > TAIL_BYTES // 2:
+                dropped += len(tail[drop].data)
+                drop += 1
+            del tail[:drop]
             self._tail_first += drop
+            self._tail_bytes -= dropped
 
     def conf_state_job(self, conf_state):
         raft_db = self._raft
@@ -202,6 +216,7 @@ class RaftLog:
         self._start_index, self._start_term = up_to, term
         if self._tail and up_to >= self._tail_first:
             drop = min(up_to - self._tail_first + 1, len(self._tail))
+            self._tail_bytes -= sum(len(e.data) for e in self._tail[:drop])
             del self._tail[:drop]
             self._tail_first += drop
         return run
