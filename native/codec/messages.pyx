@@ -692,3 +692,19 @@ def peek_request_id(bytes data):
     if r.at_end() or r.read_byte() != ((1 << 3) | WIRE_VARINT):
         return 0
     return r.read_uvarint()
+
+
+cdef WriteBuffer _envelope_buffer = WriteBuffer(4096)
+
+
+def encode_internal_request(uint64_t id, ProtoMessage request not None):
+    """InternalRequest(id=id, request=request).encode(), without building the
+    envelope object (the proposal hot path)."""
+    cdef WriteBuffer w = _envelope_buffer
+    field = _INTERNAL_FIELD_OF.get(type(request))
+    if field is None:
+        raise TypeError("not a replicated request: %r" % (type(request),))
+    w.clear()
+    w.pb_varint(1, id)
+    _encode_sub(w, <uint32_t>field, request)
+    return w.to_bytes()

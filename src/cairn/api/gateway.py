@@ -33,7 +33,7 @@ from cairn._mvcc import check_request, is_txn_readonly
 from .errors import GRPC_CODE_NAMES, gateway_error
 from .http import JSON, Response
 
-GRPC_METADATA = [(b"Grpc-Metadata-Content-Type", b"application/grpc")]
+GRPC_METADATA = ((b"Grpc-Metadata-Content-Type", b"application/grpc"),)
 
 KV = "etcdserverpb.KV"
 MAINTENANCE = "etcdserverpb.Maintenance"

@@ -63,7 +63,7 @@ class Response:
         self.status = status
         self.body = body
         self.content_type = content_type
-        self.headers = headers  # list of (bytes, bytes) or None
+        self.headers = headers  # tuple of (bytes, bytes) pairs, or None
 
 
 class _Clock:
@@ -84,18 +84,30 @@ class _Clock:
 _clock = _Clock()
 
 
+_templates = {}  # (status, content type, headers, keep-alive) -> head with %s date, %d length
+
+
 def encode_response(response: Response, keep_alive: bool) -> bytes:
-    head = [b"HTTP/1.1 %d %s\r\n%s" % (response.status, REASONS.get(response.status, b"Unknown"), CORS)]
-    if response.content_type is not None:
-        head.append(b"Content-Type: %s\r\n" % response.content_type)
-    head.append(b"Date: %s\r\n" % _clock.date())
-    if response.headers:
-        for name, value in response.headers:
-            head.append(b"%s: %s\r\n" % (name, value))
+    key = (response.status, response.content_type, response.headers, keep_alive)
+    template = _templates.get(key)
+    if template is None:
+        template = _template(*key)
+        if len(_templates) < 512:
+            _templates[key] = template
+    body = response.body
+    return template % (_clock.date(), len(body)) + body
+
+
+def _template(status, content_type, headers, keep_alive):
+    head = [b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"Unknown")), CORS]
+    if content_type is not None:
+        head.append(b"Content-Type: " + content_type.replace(b"%", b"%%") + b"\r\n")
+    head.append(b"Date: %s\r\n")
+    for name, value in headers or ():
+        head.append(b"%s: %s\r\n" % (name, value.replace(b"%", b"%%")))
     if not keep_alive:
         head.append(b"Connection: close\r\n")
-    head.append(b"Content-Length: %d\r\n\r\n" % len(response.body))
-    head.append(response.body)
+    head.append(b"Content-Length: %d\r\n\r\n")
     return b"".join(head)
 
 
@@ -112,7 +124,7 @@ class HttpProtocol(asyncio.Protocol):
         self._parser = None
         self._sniffed = False
         self._url = b""
-        self._headers = {}
+        self._headers = {}  # filled once a route needs request headers
         self._body = []
         self._body_size = 0
         self._pending = collections.deque()  # [Response or (future, convert), keep_alive], request order
@@ -168,17 +180,16 @@ class HttpProtocol(asyncio.Protocol):
 
     # --- httptools callbacks ----------------------------------------------
 
+    # No on_header: no route reads a header yet, and httptools skips the
+    # callback (one Python call per header) when it is not defined.
+
     def on_message_begin(self):
         self._url = b""
-        self._headers = {}
         self._body = []
         self._body_size = 0
 
     def on_url(self, url):
         self._url += url
-
-    def on_header(self, name, value):
-        self._headers[name.lower()] = value
 
     def on_body(self, body):
         self._body_size += len(body)

@@ -13,7 +13,7 @@ from cairn.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 from .http import TEXT, Response
 
-NOSNIFF = [(b"X-Content-Type-Options", b"nosniff")]
+NOSNIFF = ((b"X-Content-Type-Options", b"nosniff"),)
 NOT_FOUND = Response(404, b"404 page not found\n", TEXT, NOSNIFF)
 GATEWAY_NOT_FOUND = Response(404, b"Not Found\n", TEXT, NOSNIFF)
 METHOD_NOT_ALLOWED = Response(405, b"Method Not Allowed\n", TEXT, NOSNIFF)
@@ -64,7 +64,7 @@ class Router:
         if path == b"/v3":
             cleaned = b"/v3/"
         if cleaned != path:
-            return Response(301, b"", None, [(b"Location", cleaned)])
+            return Response(301, b"", None, ((b"Location", cleaned),))
         if path.startswith(b"/v3/"):
             return GATEWAY_NOT_FOUND
         return NOT_FOUND

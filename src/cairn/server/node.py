@@ -16,8 +16,10 @@ import heapq
 import itertools
 import logging
 
-from cairn._codec import ErrNoLeader, ErrRequestTooLarge, ErrStopped, InternalRequest
+from cairn._codec import ErrNoLeader, ErrRequestTooLarge, ErrStopped, InternalRequest, encode_internal_request
 from cairn._raft import ProposalDropped, ROLE_LEADER
+
+from .completion import Completion
 
 log = logging.getLogger("cairn.node")
 
@@ -85,13 +87,13 @@ class Node:
                     future.set_exception(ErrStopped())
 
     def propose(self, request):
-        """Replicates `request`; the future resolves to the apply result."""
-        future = self.loop.create_future()
+        """Replicates `request`; the Completion resolves to the apply result."""
+        future = Completion()
         if self._stopped:
             future.set_exception(ErrStopped())
             return future
         rid = next(self._ids)
-        data = InternalRequest(id=rid, request=request).encode()
+        data = encode_internal_request(rid, request)
         # etcd limits the size of its InternalRaftRequest: the request field
         # plus a 13-byte header; ours carries the id in (1 + varint) bytes
         if len(data) - 1 - ((rid.bit_length() + 6) // 7) + 13 > self.max_request_bytes:
@@ -103,9 +105,9 @@ class Node:
         return future
 
     def read_barrier(self):
-        """A future resolved once the local state machine holds every write
-        committed before this call (ReadIndex)."""
-        future = self.loop.create_future()
+        """A Completion resolved once the local state machine holds every
+        write committed before this call (ReadIndex)."""
+        future = Completion()
         if self._stopped:
             future.set_exception(ErrStopped())
             return future
