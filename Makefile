@@ -52,9 +52,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel "Cython>=3.0"
 
-# Rebuilds the extensions whenever a native source is newer than the stamp.
-$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py $(shell find native -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' 2>/dev/null)
-	$(BIN)/pip install -q --no-build-isolation -e ".[test]"
+# Dependencies and the editable install (extensions skipped here: they are
+# built once, below, and rebuilt whenever a native source changes).
+$(VENV)/.deps: $(BIN)/python pyproject.toml
+	CAIRN_SKIP_EXTENSIONS=1 $(BIN)/pip install -q --no-build-isolation -e ".[test]"
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.deps setup.py $(shell find native -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' 2>/dev/null)
 	$(BIN)/python setup.py -q build_ext --inplace
 	touch $@
 

@@ -45,13 +45,30 @@ extensions = [
     )
 ]
 
-setup(
-    ext_modules=cythonize(
+
+
+def build_native():
+    if os.environ.get("CAIRN_SKIP_EXTENSIONS"):
+        # the Makefile's editable install: it builds the extensions in place
+        # itself, once, and again whenever a native source changes
+        return []
+    # Cython does not notice a flipped CAIRN_DEBUG: a stamp of the last
+    # build's mode forces a full rebuild when it changes.
+    stamp = os.path.join("build", "cython", "debug-mode")
+    mode = "debug" if DEBUG else "release"
+    force = not os.path.exists(stamp) or open(stamp).read() != mode
+    os.makedirs(os.path.dirname(stamp), exist_ok=True)
+    with open(stamp, "w") as f:
+        f.write(mode)
+    return cythonize(
         extensions,
         compiler_directives=directives,
         include_path=["native"],
         build_dir="build/cython",
         # assert statements are compiled out unless CAIRN_DEBUG is set
         compile_time_env={"CAIRN_DEBUG": DEBUG},
-    ),
-)
+        force=force,
+    )
+
+
+setup(ext_modules=build_native())
