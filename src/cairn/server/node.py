@@ -26,6 +26,8 @@ log = logging.getLogger("cairn.node")
 # Entries kept in the log below the applied index when it is compacted, for
 # followers slightly behind (etcd's SnapshotCatchUpEntries).
 CATCH_UP_ENTRIES = 5000
+# Log entries dropped per compaction transaction.
+COMPACT_CHUNK = 2048
 # Readys taken but not yet advanced; more wait in Raft for the writer.
 MAX_READYS_IN_FLIGHT = 4
 
@@ -64,6 +66,8 @@ class Node:
         self._scheduled = False
         self._readys = collections.deque()  # [Ready, hard state written, persisted] in order taken
         self._lazy_hard_state = None  # a hard state that only moved the commit index
+        self._compact_target = 0  # log entries up to this index may be dropped
+        self._compacting = False
         self._stopped = False
         self._ticker = None
 
@@ -240,12 +244,22 @@ class Node:
     def _compact_log(self, persisted_index):
         """The state machine is durable up to persisted_index: once the log
         holds more than --snapshot-count entries, drop all but the last
-        CATCH_UP_ENTRIES of those."""
-        if persisted_index - self.raftlog.first_index() + 1 <= self.snapshot_count:
+        CATCH_UP_ENTRIES of those, a chunk per transaction so that no write
+        holds the writer (and the GIL) for long."""
+        if persisted_index - self.raftlog.first_index() + 1 > self.snapshot_count:
+            self._compact_target = persisted_index - min(CATCH_UP_ENTRIES, self.snapshot_count // 2)
+        if self._compacting or self._compact_target < self.raftlog.first_index():
             return
-        job = self.raftlog.compact_job(persisted_index - min(CATCH_UP_ENTRIES, self.snapshot_count // 2))
+        up_to = min(self._compact_target, self.raftlog.first_index() + COMPACT_CHUNK - 1)
+        job = self.raftlog.compact_job(up_to)
         if job is not None:
-            self.writer.submit(job, wait=False)
+            self._compacting = True
+            self.writer.submit(job).add_done_callback(self._compacted)
+
+    def _compacted(self, future):
+        self._compacting = False
+        if not future.cancelled() and future.exception() is None:
+            self._compact_log(self.applier.persisted_index)
 
     def _send(self, messages):
         if messages:
