@@ -89,10 +89,13 @@ class Applier:
             run, done = job
             self.writer.submit(run).add_done_callback(done)
 
-    def take_persist_job(self):
+    def take_persist_job(self, min_records=0):
         """(run, done) persisting everything applied so far, or None when
-        nothing is waiting: run(txn) goes into a write transaction (the
-        node's next log append), done(future) is called after it committed."""
+        nothing is waiting (or fewer than min_records records): run(txn)
+        goes into a write transaction (the node's next log append),
+        done(future) is called after it committed."""
+        if min_records and self.store.pending_count < min_records:
+            return None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -26,6 +26,8 @@ log = logging.getLogger("cairn.node")
 # Entries kept in the log below the applied index when it is compacted, for
 # followers slightly behind (etcd's SnapshotCatchUpEntries).
 CATCH_UP_ENTRIES = 5000
+# Store records pending before they ride along with a log append.
+RIDE_ALONG_RECORDS = 256
 # Log entries dropped per compaction transaction.
 COMPACT_CHUNK = 2048
 # Readys taken but not yet advanced; more wait in Raft for the writer.
@@ -197,7 +199,10 @@ class Node:
             self._lazy_hard_state = None
             slot[1] = hard_state
             run = self.raftlog.append_job(rd.entries, hard_state)
-            persist = self.applier.take_persist_job()  # applied state rides along
+            # applied state rides along once enough has piled up; below that
+            # it waits for the applier's timer, which keeps the commits a
+            # lone client waits on small
+            persist = self.applier.take_persist_job(min_records=RIDE_ALONG_RECORDS)
             if persist is not None:
                 append, persist_run = run, persist[0]
 
