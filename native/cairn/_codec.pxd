@@ -2,5 +2,6 @@
 # native/ include path.  One include per fragment of native/codec/.
 
 include "codec/buffer.pxd"
+include "codec/crc.pxd"
 include "codec/messages.pxd"
 include "codec/raftpb.pxd"

@@ -3,8 +3,10 @@
 # live in the matching .pxd fragments, gathered by native/cairn/_codec.pxd.
 
 include "buffer.pyx"
+include "crc.pyx"
 include "errors.pyx"
 include "messages.pyx"
 include "gojson.pyx"
 include "jsonpb.pyx"
 include "raftpb.pyx"
+include "logrecord.pyx"

@@ -3,6 +3,8 @@
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdint cimport uint32_t
 
+from cairn._codec cimport crc32c_bytes
+
 from cairn._codec import ErrCompacted, ErrFutureRev
 
 
@@ -72,36 +74,6 @@ cdef int load_records(KVStore s, records, int64_t compact_revision) except -1:
     return 0
 
 
-# CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as etcd's HashKV uses.
-cdef uint32_t CRC32C_TABLE[256]
-
-
-cdef void _crc32c_init():
-    cdef uint32_t c
-    cdef int n, k
-    for n in range(256):
-        c = n
-        for k in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        CRC32C_TABLE[n] = c
-
-
-_crc32c_init()
-
-
-cdef uint32_t crc32c_update(uint32_t crc, bytes data):
-    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(data)
-    cdef Py_ssize_t i
-    crc = ~crc
-    for i in range(PyBytes_GET_SIZE(data)):
-        crc = CRC32C_TABLE[(crc ^ p[i]) & 0xFF] ^ (crc >> 8)
-    return ~crc
-
-
-def crc32c(bytes data not None, uint32_t crc=0):
-    return crc32c_update(crc, data)
-
-
 cdef tuple hash_records(KVStore s, int64_t revision):
     cdef list entries = []
     cdef KeyIndex ki
@@ -137,5 +109,5 @@ cdef tuple hash_records(KVStore s, int64_t revision):
                 record = s.fetch(key)
             if record is None:
                 raise MissingRecord("mvcc: revision %d.%d is missing from storage" % (main, sub))
-        crc = crc32c_update(crc32c_update(crc, key), record)
+        crc = crc32c_bytes(crc32c_bytes(crc, key), record)
     return crc, s.compact_revision

@@ -8,8 +8,9 @@ from cairn._codec import (
     CompactionRequest, DeleteRangeRequest, ErrCompacted, ErrDuplicateKey, ErrFutureRev,
     ErrKeyNotFound, ErrLeaseNotFound, PutRequest, RangeRequest, TxnRequest,
 )
+from cairn._codec import crc32c
 from cairn._mvcc import (
-    EVENT_DELETE, EVENT_PUT, KVStore, MissingRecord, check_request, crc32c, is_txn_readonly,
+    EVENT_DELETE, EVENT_PUT, KVStore, MissingRecord, check_request, is_txn_readonly,
     parse_record, parse_revision_key, revision_key,
 )
 

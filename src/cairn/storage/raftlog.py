@@ -11,9 +11,8 @@ append jobs may be queued ahead of it (pipelined Readys).
 """
 
 import struct
-import zlib
 
-from cairn._codec import ConfState, DecodeError, Entry, HardState
+from cairn._codec import ConfState, CorruptLogRecord, HardState, decode_log_record, encode_log_record
 
 from .tables import CONF_STATE, HARD_STATE, from_u64, u64
 
@@ -24,27 +23,7 @@ _START = struct.Struct(">QQ")
 # path never reads storage); bounded in bytes, as entries can be large.
 TAIL_BYTES = 4 << 20
 
-
-class CorruptLog(Exception):
-    """An entry in the log does not match its checksum or index."""
-
-
-def encode_entry(entry) -> bytes:
-    data = entry.encode()
-    return struct.pack("<I", zlib.crc32(data)) + data
-
-
-def decode_entry(index: int, value: bytes):
-    data = value[4:]
-    if struct.unpack("<I", value[:4])[0] != zlib.crc32(data):
-        raise CorruptLog("log entry %d fails its checksum" % index)
-    try:
-        entry = Entry.decode(data)
-    except DecodeError as exc:
-        raise CorruptLog("log entry %d does not decode: %s" % (index, exc)) from None
-    if entry.index != index:
-        raise CorruptLog("log entry at %d says index %d" % (index, entry.index))
-    return entry
+CorruptLog = CorruptLogRecord
 
 
 class RaftLog:
@@ -115,7 +94,7 @@ class RaftLog:
                 index = from_u64(key)
                 if index >= hi:
                     break
-                entry = decode_entry(index, value)
+                entry = decode_log_record(index, value)
                 size += len(value)
                 if out and max_bytes and size > max_bytes:
                     break
@@ -136,7 +115,7 @@ class RaftLog:
         old_last = self._queued_last
         if entries:
             self._queued_last = entries[-1].index
-        encoded = [(u64(e.index), encode_entry(e)) for e in entries]
+        encoded = [(u64(e.index), encode_log_record(e)) for e in entries]
         hs = hard_state.encode() if hard_state is not None else None
         first = entries[0].index if entries else None
 

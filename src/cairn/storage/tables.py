@@ -6,8 +6,9 @@ bytes), never raw user keys.
 """
 
 TABLES = {
-    # Raft log: entry index as 8-byte big-endian → crc32 (4 bytes, little
-    # endian) of the encoded Entry, then the encoded Entry.
+    # Raft log: entry index as 8-byte big-endian → CRC-32C (4 bytes, little
+    # endian) of the encoded Entry, then the encoded Entry (cairn._codec's
+    # encode_log_record).
     "log": b"log",
     # Raft's own durable state: b"hard_state" → HardState, b"conf_state" →
     # ConfState, b"snapshot" → snapshot metadata (index, term).

@@ -1,0 +1,49 @@
+# A Raft log entry as stored: CRC-32C of the encoded Entry (4 bytes, little
+# endian), then the encoded Entry.  A record that fails its checksum or
+# names another index is corrupt: the member must stop.
+
+from libc.string cimport memcpy
+
+
+class CorruptLogRecord(ValueError):
+    """A stored log entry that fails its checksum, does not decode, or sits
+    at the wrong index."""
+
+
+cdef WriteBuffer _record_buffer = WriteBuffer(4096)
+
+
+def encode_log_record(Entry entry not None):
+    cdef WriteBuffer w = _record_buffer
+    cdef uint32_t crc
+    w.clear()
+    w.write_fixed32_le(0)  # back-patched below
+    entry.encode_into(w)
+    crc = crc32c_update(0, <const unsigned char *>(w._buf + 4), w._length - 4)
+    w._buf[0] = <char>(crc & 0xFF)
+    w._buf[1] = <char>((crc >> 8) & 0xFF)
+    w._buf[2] = <char>((crc >> 16) & 0xFF)
+    w._buf[3] = <char>((crc >> 24) & 0xFF)
+    return w.to_bytes()
+
+
+def decode_log_record(uint64_t index, bytes record not None):
+    cdef ReadBuffer r
+    cdef Entry entry
+    cdef uint32_t stored, crc
+    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(record)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(record)
+    if n < 4:
+        raise CorruptLogRecord("log entry %d is truncated" % index)
+    stored = p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+    crc = crc32c_update(0, p + 4, n - 4)
+    if crc != stored:
+        raise CorruptLogRecord("log entry %d fails its checksum" % index)
+    entry = Entry.__new__(Entry)
+    try:
+        entry.decode_from(ReadBuffer(record, 4))
+    except DecodeError as exc:
+        raise CorruptLogRecord("log entry %d does not decode: %s" % (index, exc)) from None
+    if entry.index != index:
+        raise CorruptLogRecord("log entry at %d says index %d" % (index, entry.index))
+    return entry
