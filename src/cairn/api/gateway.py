@@ -118,16 +118,20 @@ class Gateway:
                 return self._ok(self.store.range(req), "Range", started)
         except (JsonError, EtcdError) as exc:
             return self._error(exc, "Range", started)
-        return self.node.read_barrier(), lambda f: self._range_after_barrier(req, started, f)
+        return self._linearizable(self.store.range, req, "Range", started)
 
-    def _range_after_barrier(self, req, started, future):
+    def _linearizable(self, read, req, method, started):
+        """Serves read(req) once the read barrier has passed."""
+        return self.node.read_barrier(), lambda f: self._read_after_barrier(read, req, method, started, f)
+
+    def _read_after_barrier(self, read, req, method, started, future):
         exc = future.exception()
         if exc is not None:
-            return self._error(exc, "Range", started)
+            return self._error(exc, method, started)
         try:
-            return self._ok(self.store.range(req), "Range", started)
+            return self._ok(read(req), method, started)
         except EtcdError as exc:
-            return self._error(exc, "Range", started)
+            return self._error(exc, method, started)
 
     def put(self, request):
         return self._write(PutRequest, request, "Put")
@@ -149,16 +153,7 @@ class Gateway:
                 return self._ok(self.store.apply_txn(req), "Txn", started)
         except (JsonError, EtcdError) as exc:
             return self._error(exc, "Txn", started)
-        return self.node.read_barrier(), lambda f: self._read_txn_after_barrier(req, started, f)
-
-    def _read_txn_after_barrier(self, req, started, future):
-        exc = future.exception()
-        if exc is not None:
-            return self._error(exc, "Txn", started)
-        try:
-            return self._ok(self.store.apply_txn(req), "Txn", started)
-        except EtcdError as exc:
-            return self._error(exc, "Txn", started)
+        return self._linearizable(self.store.apply_txn, req, "Txn", started)
 
     def compaction(self, request):
         return self._write(CompactionRequest, request, "Compact")
