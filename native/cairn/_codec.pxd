@@ -4,4 +4,5 @@
 include "codec/buffer.pxd"
 include "codec/crc.pxd"
 include "codec/messages.pxd"
+include "codec/messages_v3.pxd"
 include "codec/raftpb.pxd"

@@ -94,12 +94,86 @@ cpdef dict response_json(ProtoMessage m):
             d["dbSizeInUse"] = str(st.dbSizeInUse)
         if st.isLearner:
             d["isLearner"] = True
+    elif t is WatchResponse:
+        wr = <WatchResponse>m
+        if wr.watch_id:
+            d["watch_id"] = str(wr.watch_id)
+        if wr.created:
+            d["created"] = True
+        if wr.canceled:
+            d["canceled"] = True
+        if wr.compact_revision:
+            d["compact_revision"] = str(wr.compact_revision)
+        if wr.cancel_reason:
+            d["cancel_reason"] = wr.cancel_reason
+        if wr.fragment:
+            d["fragment"] = True
+        if wr.events:
+            d["events"] = [event_json(e) for e in wr.events]
+    elif t is LeaseGrantResponse:
+        lg = <LeaseGrantResponse>m
+        if lg.ID:
+            d["ID"] = str(lg.ID)
+        if lg.TTL:
+            d["TTL"] = str(lg.TTL)
+        if lg.error:
+            d["error"] = lg.error
+    elif t is LeaseKeepAliveResponse:
+        lk = <LeaseKeepAliveResponse>m
+        if lk.ID:
+            d["ID"] = str(lk.ID)
+        if lk.TTL:
+            d["TTL"] = str(lk.TTL)
+    elif t is LeaseTimeToLiveResponse:
+        lt = <LeaseTimeToLiveResponse>m
+        if lt.ID:
+            d["ID"] = str(lt.ID)
+        if lt.TTL:
+            d["TTL"] = str(lt.TTL)
+        if lt.grantedTTL:
+            d["grantedTTL"] = str(lt.grantedTTL)
+        if lt.keys:
+            d["keys"] = [b64(k) for k in lt.keys]
+    elif t is LeaseLeasesResponse:
+        ll = <LeaseLeasesResponse>m
+        if ll.leases:
+            d["leases"] = [({"ID": str(i)} if i else {}) for i in ll.leases]
+    elif t is AlarmResponse:
+        ar = <AlarmResponse>m
+        if ar.alarms:
+            d["alarms"] = [_alarm_json(a) for a in ar.alarms]
+    elif t is LeaseRevokeResponse or t is DefragmentResponse:
+        pass
     elif t is MemberListResponse:
         ml = <MemberListResponse>m
         if ml.members:
             d["members"] = [_member_json(member) for member in ml.members]
     else:
         raise TypeError("no JSON mapping for %r" % (t,))
+    return d
+
+
+cdef dict ALARM_NAMES = {0: "NONE", 1: "NOSPACE", 2: "CORRUPT"}
+cdef dict EVENT_TYPE_NAMES = {0: "PUT", 1: "DELETE"}
+
+
+cpdef dict event_json(Event event):
+    cdef dict d = {}
+    if event.type:
+        d["type"] = EVENT_TYPE_NAMES.get(event.type, event.type)
+    if event.kv is not None:
+        d["kv"] = kv_json(event.kv)
+    if event.prev_kv is not None:
+        d["prev_kv"] = kv_json(event.prev_kv)
+    return d
+
+
+cdef dict _alarm_json(AlarmMember alarm):
+    cdef dict d = {}
+    if alarm.memberID:
+        d["memberID"] = str(alarm.memberID)
+    if alarm.alarm:
+        d["alarm"] = ALARM_NAMES.get(alarm.alarm, alarm.alarm)
     return d
 
 
@@ -161,6 +235,7 @@ cdef enum Kind:
     K_MSG
     K_REPEATED_MSG
     K_REPEATED_OP
+    K_REPEATED_ENUM
 
 
 cdef dict SORT_ORDER_NAMES = {"NONE": 0, "ASCEND": 1, "DESCEND": 2}
@@ -244,6 +319,49 @@ register_json_spec(TxnRequest, [
 register_json_spec(CompactionRequest, [
     _f("revision", K_INT64), _f("physical", K_BOOL),
 ])
+
+register_json_spec(WatchCreateRequest, [
+    _f("key", K_BYTES), _f("range_end", K_BYTES), _f("start_revision", K_INT64),
+    _f("progress_notify", K_BOOL),
+    _f("filters", K_REPEATED_ENUM, {"NOPUT": 0, "NODELETE": 1}, go_type="etcdserverpb.WatchCreateRequest_FilterType"),
+    _f("prev_kv", K_BOOL), _f("watch_id", K_INT64), _f("fragment", K_BOOL),
+])
+register_json_spec(WatchCancelRequest, [_f("watch_id", K_INT64)])
+register_json_spec(WatchProgressRequest, [])
+register_json_spec(LeaseGrantRequest, [_f("TTL", K_INT64), _f("ID", K_INT64)])
+register_json_spec(LeaseRevokeRequest, [_f("ID", K_INT64)])
+register_json_spec(LeaseKeepAliveRequest, [_f("ID", K_INT64)])
+register_json_spec(LeaseTimeToLiveRequest, [_f("ID", K_INT64), _f("keys", K_BOOL)])
+register_json_spec(LeaseLeasesRequest, [])
+register_json_spec(AlarmRequest, [
+    _f("action", K_ENUM, {"GET": 0, "ACTIVATE": 1, "DEACTIVATE": 2}, go_type="etcdserverpb.AlarmRequest_AlarmAction"),
+    _f("memberID", K_UINT64),
+    _f("alarm", K_ENUM, {"NONE": 0, "NOSPACE": 1, "CORRUPT": 2}, go_type="etcdserverpb.AlarmType"),
+])
+register_json_spec(DefragmentRequest, [])
+
+# WatchRequest members in proto order
+cdef list _WATCH_REQUEST_MEMBERS = [
+    ("create_request", "createRequest", WatchCreateRequest),
+    ("cancel_request", "cancelRequest", WatchCancelRequest),
+    ("progress_request", "progressRequest", WatchProgressRequest),
+]
+
+
+cpdef object watch_request_from_json(object obj):
+    """The inner request of a JSON WatchRequest (create, cancel or
+    progress), or None when none is set."""
+    if obj is None:
+        return None
+    cdef dict d = _object(obj)
+    for proto_name, camel_name, cls in _WATCH_REQUEST_MEMBERS:
+        v = d.get(camel_name)
+        if v is None:
+            v = d.get(proto_name)
+        if v is not None:
+            return request_from_json(cls, _object(v))
+    return None
+
 
 # RequestOp members in proto order
 cdef list _REQUEST_OP_MEMBERS = [
@@ -462,6 +580,10 @@ cpdef ProtoMessage request_from_json(type cls, object obj):
             setattr(m, f.attr, [request_from_json(f.extra, _object(item)) for item in _array(v)])
         elif kind == K_REPEATED_OP:
             setattr(m, f.attr, [_request_op(_object(item)) for item in _array(v)])
+        elif kind == K_REPEATED_ENUM:
+            if not isinstance(v, list):
+                raise JsonError("json: cannot unmarshal %s into Go value of type []%s" % (_json_kind(v), f.go_type))
+            setattr(m, f.attr, [_to_enum(item, f.extra, f.go_type) for item in <list>v])
         if f.union_field:
             (<Compare>m).union_field = f.union_field
     return m
