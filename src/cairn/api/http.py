@@ -3,7 +3,9 @@
 One protocol object per connection.  Requests may be pipelined; a handler
 answers at once (a Response) or later (a pair (future, convert): convert(future)
 makes the Response once the future is done), and responses leave in request
-order.  A slow reader pauses reading, so the server never
+order.  A streaming route (watch, lease keep-alive) is opened when its
+request head arrives: its handler is fed the request body as it comes and
+answers with a chunked StreamResponse that lasts as long as it likes.  A slow reader pauses reading, so the server never
 buffers without bound.  Parse errors get a 400 and a close; a handler that
 raises gets a 500 and the server keeps serving.
 """
@@ -66,6 +68,43 @@ class Response:
         self.headers = headers  # tuple of (bytes, bytes) pairs, or None
 
 
+class StreamResponse:
+    """A chunked response (200, JSON) written part by part.  send() returns
+    False while the connection is backed up (the peer reads slowly): the
+    caller should hold further output until resumed() is called."""
+
+    __slots__ = ("protocol", "buffer", "started", "finished", "keep_alive", "on_resume", "handler")
+
+    def __init__(self, protocol, keep_alive):
+        self.protocol = protocol
+        self.buffer = []
+        self.started = False
+        self.finished = False
+        self.keep_alive = keep_alive
+        self.on_resume = None  # called when a backed-up connection drains
+        self.handler = None  # the stream handler answering through this response
+
+    def send(self, data: bytes) -> bool:
+        if self.finished or self.protocol._closing:
+            return False
+        self.buffer.append(b"%x\r\n%s\r\n" % (len(data), data))
+        self.protocol._flush()
+        return not self.protocol._paused
+
+    def finish(self):
+        if not self.finished:
+            self.finished = True
+            self.buffer.append(b"0\r\n\r\n")
+            if not self.protocol._closing:
+                self.protocol._flush()
+
+
+STREAM_HEAD = (
+    b"HTTP/1.1 200 OK\r\n" + CORS + b"Content-Type: application/json\r\n"
+    b"Grpc-Metadata-Content-Type: application/grpc\r\nTransfer-Encoding: chunked\r\n"
+)
+
+
 class _Clock:
     """The Date header, formatted once a second."""
 
@@ -115,8 +154,10 @@ class HttpProtocol(asyncio.Protocol):
     """Serves HTTP/1.1 requests through `router(request)`, which returns a
     Response or a pair (future, convert)."""
 
-    def __init__(self, router, max_body_bytes, http2_factory=None, on_close=None):
+    def __init__(self, router, max_body_bytes, http2_factory=None, on_close=None, stream_router=None):
         self._router = router
+        self._stream_router = stream_router  # (method, path) -> open(StreamResponse) -> handler, or None
+        self._stream = None  # the handler fed this request's body
         self._max_body = max_body_bytes
         self._http2_factory = http2_factory
         self._on_close = on_close
@@ -130,6 +171,7 @@ class HttpProtocol(asyncio.Protocol):
         self._pending = collections.deque()  # [Response or (future, convert), keep_alive], request order
         self._closing = False
         self._paused = False
+        self._handlers = []  # stream handlers open on this connection
 
     # --- asyncio.Protocol -------------------------------------------------
 
@@ -139,7 +181,13 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc):
         self._closing = True
+        for item, _ in self._pending:
+            if type(item) is StreamResponse:
+                item.finished = True
         self._pending.clear()
+        for handler in self._handlers:
+            handler.closed()
+        self._handlers.clear()
         if self._on_close is not None:
             self._on_close(self)
 
@@ -153,6 +201,9 @@ class HttpProtocol(asyncio.Protocol):
             self._paused = False
             if not self._closing:
                 self._transport.resume_reading()
+                for item, _ in list(self._pending):
+                    if type(item) is StreamResponse and item.on_resume is not None:
+                        item.on_resume()
 
     def data_received(self, data):
         if not self._sniffed:
@@ -191,13 +242,32 @@ class HttpProtocol(asyncio.Protocol):
     def on_url(self, url):
         self._url += url
 
+    def on_headers_complete(self):
+        if self._stream_router is None:
+            return
+        path = self._url.split(b"?", 1)[0]
+        opener = self._stream_router(self._parser.get_method(), path)
+        if opener is not None:
+            response = StreamResponse(self, self._parser.should_keep_alive())
+            self._pending.append((response, response.keep_alive))
+            handler = response.handler = opener(response)
+            self._handlers.append(handler)
+            self._stream = handler
+
     def on_body(self, body):
+        if self._stream is not None:
+            self._stream.feed(body)
+            return
         self._body_size += len(body)
         if self._body_size > self._max_body:
             raise httptools.HttpParserError("request body too large")
         self._body.append(body)
 
     def on_message_complete(self):
+        if self._stream is not None:
+            handler, self._stream = self._stream, None
+            handler.end_of_input()
+            return
         if self._closing:
             return
         url = self._url
@@ -242,6 +312,22 @@ class HttpProtocol(asyncio.Protocol):
         close = False
         while pending:
             item, keep_alive = pending[0]
+            if type(item) is StreamResponse:
+                if not item.started:
+                    item.started = True
+                    out.append(STREAM_HEAD + b"Date: %s\r\n\r\n" % _clock.date())
+                out.extend(item.buffer)
+                item.buffer.clear()
+                if not item.finished:
+                    break
+                pending.popleft()
+                if item.handler in self._handlers:
+                    self._handlers.remove(item.handler)
+                if not keep_alive:
+                    close = True
+                    pending.clear()
+                    break
+                continue
             if type(item) is not Response:
                 future, convert = item
                 if not future.done():
