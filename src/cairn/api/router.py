@@ -34,9 +34,11 @@ def clean_path(path: bytes) -> bytes:
 
 
 class Router:
-    def __init__(self, server, gateway):
+    def __init__(self, server, services):
         self.server = server
-        self.routes = dict(gateway.routes)
+        self.routes = {}
+        for service in services:
+            self.routes.update(service.routes)
         self.plain = {
             b"/version": self.version,
             b"/health": self.health,

@@ -40,8 +40,10 @@ class Applier:
         self._dirty = False  # applied entries not yet handed to the writer
         self._timer = None
         self._compact_revision = store.compact_revision
-        self._kv_db = environment.db["kv"]
-        self._meta_db = environment.db["meta"]
+        self._environment = environment
+        self.alarms = None  # an Alarms: while NOSPACE is raised, space-taking writes are refused
+        self._parts = []  # (sub-database name, take_writes) of other replicated state
+        self.observers = []  # called after each applied batch (watches, leases)
         self._dispatch = {
             PutRequest: store.apply_put,
             DeleteRangeRequest: store.apply_delete_range,
@@ -50,8 +52,14 @@ class Applier:
         }
 
     def register(self, request_type, apply):
-        """Adds a replicated request type (leases, alarms, ... in later issues)."""
+        """Adds a replicated request type (leases, alarms, ...)."""
         self._dispatch[request_type] = apply
+
+    def add_part(self, table, take_writes):
+        """Replicated state kept in sub-database `table`: take_writes() hands
+        over [(key, value or None to delete)] changed since its last call;
+        they are persisted with the applied index that covers them."""
+        self._parts.append((table, take_writes))
 
     def apply(self, entries, proposals):
         """Applies `entries`; resolves the futures of local proposals
@@ -67,6 +75,8 @@ class Applier:
                 local = proposals.pop(rid, None)
                 request = local[1] if local is not None else InternalRequest.decode(data).request
                 try:
+                    if self.alarms is not None and self.alarms.active:
+                        self.alarms.check_apply(request)
                     result = dispatch[type(request)](request)
                 except EtcdError as err:
                     if local is not None and not local[0].done():
@@ -76,6 +86,8 @@ class Applier:
                         local[0].set_result(result)
             applied = entry.index
         self.applied_index = applied
+        for observer in self.observers:
+            observer()
         self._dirty = True
         if self.store.pending_count >= FLUSH_RECORDS:
             self.flush()
@@ -106,8 +118,9 @@ class Applier:
         store = self.store
         records = store.take_pending_writes()
         compacted = store.take_compaction()
+        parts = [(table, writes) for table, take in self._parts for writes in (take(),) if writes]
         revision = store.current_revision
-        kv_db, meta_db = self._kv_db, self._meta_db
+        dbs = self._environment.db  # looked up when the job runs: a defragment reopens them
         index = u64(applied)
         compact_revision = None
         if store.compact_revision != self._compact_revision:
@@ -115,6 +128,7 @@ class Applier:
             compact_revision = u64(store.compact_revision)
 
         def run(txn):
+            kv_db, meta_db = dbs["kv"], dbs["meta"]
             if records:
                 txn.cursor(db=kv_db).putmulti(records)
             # a compaction's deletions follow the writes taken before it
@@ -122,6 +136,13 @@ class Applier:
                 txn.delete(key, db=kv_db)
             if compact_revision is not None:
                 txn.put(COMPACT_REVISION, compact_revision, db=meta_db)
+            for table, writes in parts:
+                db = dbs[table]
+                for key, value in writes:
+                    if value is None:
+                        txn.delete(key, db=db)
+                    else:
+                        txn.put(key, value, db=db)
             txn.put(APPLIED_INDEX, index, db=meta_db)
 
         def done(future):

@@ -5,14 +5,16 @@ broken invariant or a failed write."""
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import time
 import urllib.parse
 
-from cairn._codec import ConfState, Member as MemberInfo
+from cairn._codec import AlarmRequest, ConfState, Member as MemberInfo
 from cairn._mvcc import KVStore
 from cairn._raft import RawNode
 from cairn.api.gateway import Gateway
+from cairn.api.maintenance import Cluster, Maintenance
 from cairn.api.http import HttpProtocol
 from cairn.api.router import Router
 from cairn.metrics import Metrics
@@ -22,6 +24,7 @@ from cairn.storage.tables import APPLIED_INDEX, CLUSTER_ID, COMPACT_REVISION, ME
 from cairn.storage.writer import Writer
 
 from . import identity
+from .alarms import ALARMS_KEY, Alarms
 from .apply import Applier
 from .node import Node
 
@@ -38,6 +41,7 @@ class Member:
         self.store = None
         self.node = None
         self.applier = None
+        self.alarms = None
         self.cluster_id = 0
         self.member_id = 0
         self.servers = []
@@ -57,7 +61,6 @@ class Member:
         raftlog = RaftLog(env)
         await self._load_identity(raftlog)
 
-        kv_db = env.db["kv"]
         with env.read() as txn:
             applied = _meta_int(txn, env, APPLIED_INDEX)
             raw = txn.get(COMPACT_REVISION, db=env.db["meta"])
@@ -65,12 +68,14 @@ class Member:
 
         def fetch(revision_key):
             with env.read() as txn:
-                return txn.get(revision_key, db=kv_db)
+                return txn.get(revision_key, db=env.db["kv"])
 
         self.store = KVStore(fetch=fetch)
+        self.alarms = Alarms(config.quota_backend_bytes)
         started = time.monotonic()
         with env.read() as txn:
-            self.store.load(txn.cursor(db=kv_db).iternext(), compact_revision)
+            self.store.load(txn.cursor(db=env.db["kv"]).iternext(), compact_revision)
+            self.alarms.load(txn.get(ALARMS_KEY, db=env.db["meta"]))
         log.info("loaded %d keys at revision %d in %.2fs", self.store.key_count,
                  self.store.current_revision, time.monotonic() - started)
 
@@ -86,6 +91,9 @@ class Member:
             check_quorum=True,
         )
         applier = self.applier = Applier(self.store, self.writer, env, applied, self.loop)
+        applier.alarms = self.alarms
+        applier.register(AlarmRequest, self.alarms.apply)
+        applier.add_part("meta", self.alarms.take_writes)
         self.node = Node(
             raft=raft, raftlog=raftlog, writer=self.writer, applier=applier,
             member_id=self.member_id, loop=self.loop, metrics=self.metrics,
@@ -126,7 +134,7 @@ class Member:
         log.info("bootstrapped member %x of cluster %x", self.member_id, self.cluster_id)
 
     async def _serve_clients(self):
-        router = Router(self, Gateway(self))
+        router = Router(self, [Gateway(self), Maintenance(self), Cluster(self)])
         # etcd's gateway reads any body and lets gRPC's receive limit
         # (--max-request-bytes + 512 KiB) refuse it; read enough to say so
         # (base64 inflates 4/3), and drop the connection beyond that
@@ -153,6 +161,23 @@ class Member:
         config = self.config
         return [MemberInfo(ID=self.member_id, name=config.name, peerURLs=list(config.initial_advertise_peer_urls),
                        clientURLs=list(config.advertise_client_urls))]
+
+    async def defragment(self):
+        """Gives free pages back: a compacting copy of the environment,
+        swapped in whole.  Writes wait meanwhile (as in etcd, where
+        defragmentation stops the world); reads go on until the swap."""
+        env = self.environment
+        copy_dir = os.path.join(self.config.data_dir, "defrag.tmp")
+        shutil.rmtree(copy_dir, ignore_errors=True)
+        await self.node.compact_log_now()
+        await self.writer.pause()
+        try:
+            await self.loop.run_in_executor(None, env.compacted_copy, copy_dir)
+            env.swap_in(copy_dir)
+            self.writer.db_size = env.size_bytes()
+        finally:
+            self.writer.resume()
+            shutil.rmtree(copy_dir, ignore_errors=True)
 
     # --- gauges read at scrape time ---------------------------------------
 

@@ -70,6 +70,7 @@ class Node:
         self._lazy_hard_state = None  # a hard state that only moved the commit index
         self._compact_target = 0  # log entries up to this index may be dropped
         self._compacting = False
+        self._compaction_waiters = []
         self._stopped = False
         self._ticker = None
 
@@ -265,6 +266,26 @@ class Node:
         self._compacting = False
         if not future.cancelled() and future.exception() is None:
             self._compact_log(self.applier.persisted_index)
+        if not self._compacting:
+            waiters, self._compaction_waiters = self._compaction_waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def compact_log_now(self):
+        """Persists the applied state and compacts the log as far as the
+        snapshot count allows (before a defragment, so the space is free)."""
+        job = self.applier.take_persist_job()
+        if job is not None:
+            run, done = job
+            future = self.writer.submit(run)
+            future.add_done_callback(done)
+            await future
+        self._compact_log(self.applier.persisted_index)
+        if self._compacting:
+            waiter = self.loop.create_future()
+            self._compaction_waiters.append(waiter)
+            await waiter
 
     def _send(self, messages):
         if messages:

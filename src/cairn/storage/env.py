@@ -28,9 +28,13 @@ class Environment:
         self.path = os.path.join(data_dir, DATA_FILE)
         os.makedirs(self.path, mode=0o700, exist_ok=True)
         self.quota_bytes = quota_bytes
+        self.db = {}  # name -> handle; updated in place when reopened
+        self._open()
+
+    def _open(self):
         self.env = lmdb.open(
             self.path,
-            map_size=quota_bytes + MAP_HEADROOM_BYTES,
+            map_size=self.quota_bytes + MAP_HEADROOM_BYTES,
             max_dbs=len(TABLES),
             subdir=True,
             sync=True,
@@ -39,10 +43,31 @@ class Environment:
             max_readers=512,
             lock=True,
         )
-        self.db = {}
         with self.env.begin(write=True) as txn:
             for name, lmdb_name in TABLES.items():
                 self.db[name] = self.env.open_db(lmdb_name, txn=txn)
+
+    def compacted_copy(self, directory):
+        """Writes a copy without free pages into `directory` (a read
+        transaction: safe beside the writer, run it off the loop)."""
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        self.env.copy(directory, compact=True)
+        with open(os.path.join(directory, "data.mdb"), "rb+") as f:
+            os.fsync(f.fileno())
+
+    def swap_in(self, directory):
+        """Replaces the data file with the copy in `directory` and reopens.
+        Only with no transaction open anywhere (the writer paused, the loop
+        in this call).  The rename is atomic: a crash leaves one or the
+        other file whole."""
+        self.env.close()
+        os.replace(os.path.join(directory, "data.mdb"), os.path.join(self.path, "data.mdb"))
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._open()
 
     def read(self):
         """A read transaction: a consistent snapshot of every sub-database."""

@@ -29,16 +29,16 @@ CorruptLog = CorruptLogRecord
 class RaftLog:
     def __init__(self, environment):
         self._environment = environment
-        self._log = environment.db["log"]
-        self._raft = environment.db["raft"]
+        # sub-database handles are looked up when used: a defragment reopens them
+        self._dbs = environment.db
         with environment.read() as txn:
-            raw = txn.get(HARD_STATE, db=self._raft)
+            raw = txn.get(HARD_STATE, db=self._dbs["raft"])
             self.hard_state = HardState.decode(raw) if raw else HardState()
-            raw = txn.get(CONF_STATE, db=self._raft)
+            raw = txn.get(CONF_STATE, db=self._dbs["raft"])
             self.conf_state = ConfState.decode(raw) if raw else ConfState()
-            raw = txn.get(LOG_START, db=self._raft)
+            raw = txn.get(LOG_START, db=self._dbs["raft"])
             start_index, start_term = _START.unpack(raw) if raw else (0, 0)
-            cursor = txn.cursor(db=self._log)
+            cursor = txn.cursor(db=self._dbs["log"])
             last = from_u64(cursor.key()) if cursor.last() else start_index
         self._start_index = start_index  # compaction point: first_index - 1
         self._start_term = start_term
@@ -87,7 +87,7 @@ class RaftLog:
         out = []
         size = 0
         with self._environment.read() as txn:
-            cursor = txn.cursor(db=self._log)
+            cursor = txn.cursor(db=self._dbs["log"])
             if not cursor.set_key(u64(lo)):
                 raise CorruptLog("log entry %d is missing" % lo)
             for key, value in cursor:
@@ -109,7 +109,7 @@ class RaftLog:
         """A writer job persisting `entries` (replacing any conflicting suffix)
         and `hard_state`.  Call persisted() with the same arguments once it
         has committed."""
-        log_db, raft_db = self._log, self._raft
+        dbs = self._dbs
         # jobs are queued ahead of their commit: what the writer will hold
         # when this one runs is what earlier jobs wrote
         old_last = self._queued_last
@@ -120,6 +120,7 @@ class RaftLog:
         first = entries[0].index if entries else None
 
         def run(txn):
+            log_db, raft_db = dbs["log"], dbs["raft"]
             if first is not None and first <= old_last:
                 for index in range(first, old_last + 1):
                     txn.delete(u64(index), db=log_db)
@@ -163,11 +164,11 @@ class RaftLog:
             self._tail_bytes -= dropped
 
     def conf_state_job(self, conf_state):
-        raft_db = self._raft
+        dbs = self._dbs
         raw = conf_state.encode()
 
         def run(txn):
-            txn.put(CONF_STATE, raw, db=raft_db)
+            txn.put(CONF_STATE, raw, db=dbs["raft"])
 
         self.conf_state = conf_state
         return run
@@ -181,10 +182,11 @@ class RaftLog:
         up_to = min(up_to, self._last_index)
         term = self.term(up_to)
         old_start = self._start_index
-        log_db, raft_db = self._log, self._raft
+        dbs = self._dbs
         start = _START.pack(up_to, term)
 
         def run(txn):
+            log_db, raft_db = dbs["log"], dbs["raft"]
             cursor = txn.cursor(db=log_db)
             if cursor.set_range(u64(old_start + 1)):
                 while cursor.key() and from_u64(cursor.key()) <= up_to:

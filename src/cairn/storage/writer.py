@@ -39,6 +39,9 @@ class Writer:
         self._cond = threading.Condition(threading.Lock())
         self._stopping = False
         self._failed = None
+        self.db_size = environment.size_bytes()  # after the last commit; read by the quota check
+        self._paused = None  # a threading.Event the thread waits on while a defragment swaps files
+        self._pause_reached = None
         self._thread = threading.Thread(target=self._run, name="cairn-writer", daemon=True)
         self._thread.start()
 
@@ -57,6 +60,24 @@ class Writer:
                 self._cond.notify()
         return future
 
+    async def pause(self):
+        """Waits until the writer is between transactions and holds it there
+        (queued jobs wait) until resume(): the environment may be swapped."""
+        gate = threading.Event()
+        reached = self._loop.create_future()
+
+        def hold(txn):
+            self._paused = gate
+
+        self.submit(hold)
+        self._pause_reached = reached
+        await reached
+
+    def resume(self):
+        gate, self._paused = self._paused, None
+        if gate is not None:
+            gate.set()
+
     def stop(self):
         """Commits what is queued, then ends the thread."""
         with self._cond:
@@ -67,7 +88,6 @@ class Writer:
     # --- writer thread ---------------------------------------------------
 
     def _run(self):
-        env = self._environment.env
         while True:
             with self._cond:
                 while not self._queue and not self._stopping:
@@ -76,6 +96,7 @@ class Writer:
                     return
                 batch = list(self._queue)
                 self._queue.clear()
+            env = self._environment.env  # a defragment may have reopened it
             wal = False
             started = time.perf_counter()
             try:
@@ -88,9 +109,19 @@ class Writer:
                 self._loop.call_soon_threadsafe(self._fail, batch, exc)
                 return
             elapsed = time.perf_counter() - started
+            self.db_size = self._environment.size_bytes()
             if self._metrics is not None:
                 self._metrics.observe_commit(elapsed, wal)
             self._loop.call_soon_threadsafe(self._complete, batch)
+            gate = self._paused
+            if gate is not None:
+                self._loop.call_soon_threadsafe(self._reached_pause)
+                gate.wait()
+
+    def _reached_pause(self):
+        reached = self._pause_reached
+        if reached is not None and not reached.done():
+            reached.set_result(None)
 
     # --- event loop ---------------------------------------------------
 

@@ -1,0 +1,135 @@
+"""The common part of etcd's v3 JSON gateway services: decoding a body into
+the request message the gRPC front door will use too, etcd's response
+header, etcd's JSON error body and HTTP status, and request metrics."""
+
+import time
+
+import orjson
+
+from cairn import _codec as codec
+from cairn._codec import (
+    EtcdError,
+    GoJSONError,
+    JsonError,
+    ResponseHeader,
+    decode_first,
+    request_from_json,
+    response_json,
+)
+from cairn._mvcc import check_request
+
+from .errors import GRPC_CODE_NAMES, gateway_error
+from .http import JSON, Response
+
+GRPC_METADATA = ((b"Grpc-Metadata-Content-Type", b"application/grpc"),)
+UNARY = "unary"
+
+# etcd's gRPC server takes messages up to --max-request-bytes + 512 KiB; the
+# gateway's requests pass through it, so the same limit holds here
+GRPC_OVERHEAD_BYTES = 512 * 1024
+
+
+def decode_body(cls, body):
+    """The request message of a JSON body, read the way etcd's gateway reads
+    it (an empty body is the empty message).  orjson decodes the common
+    body; one it refuses, one with escapes, or one that does not map is
+    decoded again by gojson, which words errors as Go does."""
+    if b"\\" not in body:
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            try:
+                return request_from_json(cls, obj)
+            except JsonError:
+                pass
+    try:
+        obj = decode_first(body)
+    except GoJSONError as exc:
+        raise JsonError(str(exc)) from None
+    return request_from_json(cls, obj)
+
+
+def check_receive_limit(request, body, limit):
+    """gRPC's receive limit on the protobuf size of any request."""
+    if len(body) * 2 > limit:  # protobuf is smaller than its JSON but for negative ints
+        size = len(request.encode())
+        if size > limit:
+            raise EtcdError("grpc: received message larger than max (%d vs. %d)" % (size, limit),
+                            codec.RESOURCE_EXHAUSTED)
+
+
+class GatewayService:
+    """Base of one gRPC service's gateway handlers (`service` names it in
+    metrics, as grpc_service)."""
+
+    service = ""
+
+    def __init__(self, server):
+        self.server = server
+        self.node = server.node
+        self.store = server.store
+        self.metrics = server.metrics
+        self.max_txn_ops = server.config.max_txn_ops
+        self.receive_limit = server.config.max_request_bytes + GRPC_OVERHEAD_BYTES
+        self.routes = {}
+
+    def decode(self, cls, request):
+        """The checked request message of an HTTP request (raises JsonError
+        or EtcdError)."""
+        req = decode_body(cls, request.body)
+        check_receive_limit(req, request.body, self.receive_limit)
+        check_request(req, self.max_txn_ops)
+        return req
+
+    def _propose(self, req, method, started):
+        return self.node.propose(req), lambda f: self._finish(method, started, f)
+
+    def _finish(self, method, started, future):
+        exc = future.exception()
+        if exc is not None:
+            return self._error(exc, method, started)
+        return self._ok(future.result(), method, started)
+
+    def _linearizable(self, read, req, method, started):
+        """Serves read(req) once the read barrier has passed."""
+        return self.node.read_barrier(), lambda f: self._read_after_barrier(read, req, method, started, f)
+
+    def _read_after_barrier(self, read, req, method, started, future):
+        exc = future.exception()
+        if exc is not None:
+            return self._error(exc, method, started)
+        try:
+            return self._ok(read(req), method, started)
+        except EtcdError as exc:
+            return self._error(exc, method, started)
+
+    def _ok(self, response, method, started):
+        header = response.header
+        if header is None:
+            header = response.header = ResponseHeader(revision=self.store.current_revision)
+        server = self.server
+        header.cluster_id = server.cluster_id
+        header.member_id = server.member_id
+        header.raft_term = self.node.term
+        body = orjson.dumps(response_json(response))
+        self._count(method, "OK", started)
+        return Response(200, body, JSON, GRPC_METADATA)
+
+    def _error(self, exc, method, started):
+        if isinstance(exc, EtcdError):
+            code, message = exc.code, exc.message
+        elif isinstance(exc, JsonError):
+            code, message = codec.INVALID_ARGUMENT, str(exc)
+        else:
+            raise exc
+        status, body = gateway_error(code, message)
+        self._count(method, GRPC_CODE_NAMES.get(code, "Unknown"), started)
+        return Response(status, body)
+
+    def _count(self, method, code, started):
+        metrics = self.metrics
+        service = self.service
+        metrics.requests_handled.inc((UNARY, service, method, code))
+        metrics.request_seconds.observe(time.perf_counter() - started, (UNARY, service, method))
