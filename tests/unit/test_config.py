@@ -47,3 +47,16 @@ def test_unknown_option_in_file_is_refused(tmp_path):
     path.write_text("max-txn-opps: 7\n")
     with pytest.raises(ConfigError, match="unknown option"):
         load({"config_file": str(path)}, environ={})
+
+
+@pytest.mark.parametrize("mode,retention,ok", [
+    ("periodic", "1h", True), ("periodic", "30m", True), ("periodic", "2", True), ("periodic", "1h30m", True),
+    ("periodic", "soon", False), ("revision", "1000", True), ("revision", "1h", False), ("revision", "-5", False),
+])
+def test_auto_compaction_retention(mode, retention, ok):
+    flags = {"auto_compaction_mode": mode, "auto_compaction_retention": retention}
+    if ok:
+        load(flags, environ={})
+    else:
+        with pytest.raises(ConfigError, match="--auto-compaction-retention"):
+            load(flags, environ={})

@@ -14,6 +14,8 @@ import urllib.parse
 
 import yaml
 
+from .compactor import parse_retention
+
 
 class ConfigError(Exception):
     """A bad option value; the message names the flag."""
@@ -109,7 +111,9 @@ OPTIONS = [
     Option("election-timeout", 1000, "Time (in milliseconds) for an election to timeout.", lambda f, v: _int(f, v, 1)),
     Option("auto-compaction-mode", "periodic", "Interpret 'auto-compaction-retention' as 'periodic' or 'revision'.",
            lambda f, v: _choice(f, v, ("periodic", "revision"))),
-    Option("auto-compaction-retention", "0", "Auto compaction retention (0 means disabled)."),
+    Option("auto-compaction-retention", "0",
+           "Auto compaction retention for mvcc key value store (0 means disabled): a duration such as 1h or 30m "
+           "(a bare number is hours) in periodic mode, a number of revisions in revision mode."),
 ]
 
 OPTION_BY_ATTR = {o.attr: o for o in OPTIONS}
@@ -196,6 +200,13 @@ def _check(config):
         )
     if config.election_timeout > 50000:
         raise ConfigError("invalid value %d for --election-timeout: too long, at most 50000 ms" % config.election_timeout)
+    try:
+        parse_retention(config.auto_compaction_mode, config.auto_compaction_retention)
+    except ValueError:
+        raise ConfigError(
+            "invalid value %r for --auto-compaction-retention (mode %s)"
+            % (config.auto_compaction_retention, config.auto_compaction_mode)
+        ) from None
     if config.name not in config.initial_cluster and config.initial_cluster_state == "new":
         raise ConfigError(
             "invalid value for --initial-cluster: it has no member named %r (--name)" % config.name

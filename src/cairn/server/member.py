@@ -26,6 +26,7 @@ from cairn.storage.writer import Writer
 from . import identity
 from .alarms import ALARMS_KEY, Alarms
 from .apply import Applier
+from .compactor import Compactor, parse_retention
 from .node import Node
 
 log = logging.getLogger("cairn.member")
@@ -42,6 +43,7 @@ class Member:
         self.node = None
         self.applier = None
         self.alarms = None
+        self.compactor = None
         self.cluster_id = 0
         self.member_id = 0
         self.servers = []
@@ -102,6 +104,11 @@ class Member:
             on_fatal=self.fatal,
         )
         self.node.start()
+        self.compactor = Compactor(
+            self.loop, self.node, self.store, config.auto_compaction_mode,
+            parse_retention(config.auto_compaction_mode, config.auto_compaction_retention),
+        )
+        self.compactor.start()
         if list(raftlog.conf_state.voters) == [self.member_id]:
             self.node.campaign()  # a one-member cluster needs no election timeout
         await self._serve_clients()
@@ -210,6 +217,8 @@ class Member:
     async def stop(self):
         for server in self.servers:
             server.close()
+        if self.compactor is not None:
+            self.compactor.stop()
         if self.node is not None:
             self.node.stop()
         for server in self.servers:
