@@ -70,7 +70,27 @@ class Gateway(GatewayService):
         return self._write(DeleteRangeRequest, request, "DeleteRange")
 
     def compaction(self, request):
-        return self._write(CompactionRequest, request, "Compact")
+        """With `physical`, the answer waits until the compacted revisions are
+        gone from disk too (etcd's meaning), not only from the index."""
+        started = time.perf_counter()
+        try:
+            req = self.decode(CompactionRequest, request)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "Compact", started)
+        proposal = self.node.propose(req)
+        if not req.physical:
+            return proposal, lambda f: self._finish("Compact", started, f)
+        physical = self.server.loop.create_future()
+
+        def applied(proposal):
+            flushed = None if proposal.exception() is not None else self.server.applier.flush()
+            if flushed is None:
+                physical.set_result(proposal)
+            else:
+                flushed.add_done_callback(lambda _: physical.set_result(proposal))
+
+        proposal.add_done_callback(applied)
+        return physical, lambda f: self._finish("Compact", started, f.result())
 
     def txn(self, request):
         """A txn that only reads is served locally, as etcd serves it: after

@@ -95,11 +95,15 @@ class Applier:
             self._timer = self.loop.call_later(FLUSH_INTERVAL, self.flush)
 
     def flush(self):
-        """Persists what has been applied, in a transaction of its own."""
+        """Persists what has been applied, in a transaction of its own; the
+        future resolves once it has committed (None when nothing waited)."""
         job = self.take_persist_job()
-        if job is not None:
-            run, done = job
-            self.writer.submit(run).add_done_callback(done)
+        if job is None:
+            return None
+        run, done = job
+        future = self.writer.submit(run)
+        future.add_done_callback(done)
+        return future
 
     def take_persist_job(self, min_records=0):
         """(run, done) persisting everything applied so far, or None when
