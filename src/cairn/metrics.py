@@ -50,6 +50,9 @@ class Gauge:
     def set(self, value, labels=()):
         self.values[labels] = value
 
+    def add(self, delta, labels=()):
+        self.values[labels] = self.values.get(labels, 0) + delta
+
     def family(self):
         fam = GaugeMetricFamily(self.name, self.help, labels=self.labels)
         values = self.values
@@ -137,6 +140,16 @@ class Metrics:
         self.keys_total = Gauge("etcd_debugging_mvcc_keys_total", "Total number of keys.")
         self.current_revision = Gauge("etcd_debugging_mvcc_current_revision", "The current revision of store.")
         self.compact_revision = Gauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.")
+
+        # --- watches and leases --------------------------------------------
+        self.watch_streams = Gauge("etcd_debugging_mvcc_watch_stream_total", "Total number of watch streams.")
+        self.watchers = Gauge("etcd_debugging_mvcc_watcher_total", "Total number of watchers.")
+        self.slow_watchers = Gauge("etcd_debugging_mvcc_slow_watcher_total", "Total number of unsynced slow watchers.")
+        self.events_sent = Counter("etcd_debugging_mvcc_events_total", "Total number of events sent by this member.")
+        self.leases_granted = Counter("etcd_debugging_lease_granted_total", "The total number of granted leases.")
+        self.leases_revoked = Counter("etcd_debugging_lease_revoked_total", "The total number of revoked leases.")
+        self.leases_renewed = Counter("etcd_debugging_lease_renewed_total",
+                                      "The number of renewed leases seen by the leader.")
 
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Collector(self))

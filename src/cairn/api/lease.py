@@ -1,0 +1,79 @@
+"""The gateway's Lease service: grant, revoke, time-to-live, list (and the
+/v3/kv/lease/* aliases etcd keeps for older clients); keep-alive is a
+stream (api/streams.py)."""
+
+import time
+
+from cairn._codec import (
+    EtcdError,
+    JsonError,
+    LeaseGrantRequest,
+    LeaseLeasesRequest,
+    LeaseLeasesResponse,
+    LeaseRevokeRequest,
+    LeaseTimeToLiveRequest,
+    LeaseTimeToLiveResponse,
+    ResponseHeader,
+)
+
+from .service import GatewayService
+
+
+class Lease(GatewayService):
+    service = "etcdserverpb.Lease"
+
+    def __init__(self, server):
+        super().__init__(server)
+        self.leases = server.leases
+        self.quota = server.quota_check
+        self.routes = {
+            b"/v3/lease/grant": self.grant,
+            b"/v3/lease/revoke": self.revoke,
+            b"/v3/kv/lease/revoke": self.revoke,
+            b"/v3/lease/timetolive": self.time_to_live,
+            b"/v3/kv/lease/timetolive": self.time_to_live,
+            b"/v3/lease/leases": self.list,
+            b"/v3/kv/lease/leases": self.list,
+        }
+
+    def grant(self, request):
+        started = time.perf_counter()
+        try:
+            req = self.decode(LeaseGrantRequest, request)
+            self.quota(req)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "LeaseGrant", started)
+        return self._propose(self.leases.grant_request(req), "LeaseGrant", started)
+
+    def revoke(self, request):
+        started = time.perf_counter()
+        try:
+            req = self.decode(LeaseRevokeRequest, request)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "LeaseRevoke", started)
+        return self._propose(req, "LeaseRevoke", started)
+
+    def time_to_live(self, request):
+        started = time.perf_counter()
+        try:
+            req = self.decode(LeaseTimeToLiveRequest, request)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "LeaseTimeToLive", started)
+        return self._linearizable(self._time_to_live, req, "LeaseTimeToLive", started)
+
+    def _time_to_live(self, req):
+        ttl, granted, keys = self.leases.time_to_live(req.ID, req.keys)
+        return LeaseTimeToLiveResponse(header=ResponseHeader(revision=self.store.current_revision), ID=req.ID,
+                                       TTL=ttl, grantedTTL=granted, keys=list(keys))
+
+    def list(self, request):
+        started = time.perf_counter()
+        try:
+            req = self.decode(LeaseLeasesRequest, request)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "LeaseLeases", started)
+        return self._linearizable(self._list, req, "LeaseLeases", started)
+
+    def _list(self, req):
+        return LeaseLeasesResponse(header=ResponseHeader(revision=self.store.current_revision),
+                                   leases=sorted(self.leases.lessor.leases()))
