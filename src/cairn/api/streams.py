@@ -147,8 +147,9 @@ class WatchStream(GatewayStream):
         super().__init__(server, response)
         from cairn.server.watches import WatchSession  # server layer, wired by the member
 
-        self.session = WatchSession(server.watch_hub, server.store, self.header, self.result, loop=server.loop,
-                                    progress_interval=server.watch_progress_interval)
+        watching = server.watching
+        self.session = WatchSession(watching.hub, server.store, self.header, self.result, loop=server.loop,
+                                    progress_interval=server.watch_progress_interval, on_work=watching.kick)
         response.on_resume = self.session.resumed
         server.metrics.watch_streams.add(1)
 

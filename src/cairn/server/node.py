@@ -52,6 +52,7 @@ class Node:
 
         self.leader_id = 0
         self.role = None
+        self.leadership_observers = []  # called with True/False when this member starts/stops leading
         self.term = raftlog.hard_state.term
         self.commit_index = raftlog.hard_state.commit
 
@@ -298,7 +299,11 @@ class Node:
             if leader_id:
                 self.metrics.leader_changes.inc()
             self.leader_id = leader_id
+        leading_before = self.role == ROLE_LEADER
         self.role = role
+        if (role == ROLE_LEADER) != leading_before:
+            for observer in self.leadership_observers:
+                observer(role == ROLE_LEADER)
         self.metrics.has_leader.set(1 if leader_id else 0)
         self.metrics.is_leader.set(1 if role == ROLE_LEADER else 0)
 

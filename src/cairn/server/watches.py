@@ -44,8 +44,9 @@ FRAGMENT_BYTES = 1 << 20
 
 class WatchSession:
     def __init__(self, hub, store, header, send, progress_interval=PROGRESS_INTERVAL, loop=None,
-                 fragment_bytes=FRAGMENT_BYTES):
+                 fragment_bytes=FRAGMENT_BYTES, on_work=None):
         self.hub = hub
+        self.on_work = on_work  # called when a watcher may need catching up from storage
         self.store = store
         self.header = header  # header(revision) -> ResponseHeader with the member's ids and term
         self.send = send  # send(WatchResponse) -> bool (False: the stream is backed up)
@@ -94,6 +95,8 @@ class WatchSession:
         )
         if watch_id in self.options:  # the sink may have ended it at once (compacted)
             self.watchers[watch_id] = watcher
+        if self.on_work is not None:
+            self.on_work()
         if req.progress_notify:
             self._arm_progress()
 
@@ -131,6 +134,8 @@ class WatchSession:
             watcher = self.watchers.get(watch_id)
             if watcher is not None:
                 self.hub.resume(watcher)
+        if backed_up and self.on_work is not None:
+            self.on_work()
 
     # --- events -----------------------------------------------------------
 
