@@ -34,11 +34,22 @@ def clean_path(path: bytes) -> bytes:
 
 
 class Router:
-    def __init__(self, server, services):
+    def __init__(self, server, services, streams=None):
         self.server = server
         self.routes = {}
         for service in services:
             self.routes.update(service.routes)
+        # path -> open(StreamResponse) -> stream handler
+        self.streams = dict(streams or {})
+
+    def stream(self, method, path):
+        """The opener of a streaming route, or None (then the request is
+        routed as any other, which answers 405 for a wrong method)."""
+        if method != b"POST":
+            return None
+        if path.startswith(b"/v3beta/"):
+            path = b"/v3/" + path[8:]
+        return self.streams.get(path)
         self.plain = {
             b"/version": self.version,
             b"/health": self.health,
