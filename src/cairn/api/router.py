@@ -41,6 +41,11 @@ class Router:
             self.routes.update(service.routes)
         # path -> open(StreamResponse) -> stream handler
         self.streams = dict(streams or {})
+        self.plain = {
+            b"/version": self.version,
+            b"/health": self.health,
+            b"/metrics": self.metrics,
+        }
 
     def stream(self, method, path):
         """The opener of a streaming route, or None (then the request is
@@ -50,11 +55,6 @@ class Router:
         if path.startswith(b"/v3beta/"):
             path = b"/v3/" + path[8:]
         return self.streams.get(path)
-        self.plain = {
-            b"/version": self.version,
-            b"/health": self.health,
-            b"/metrics": self.metrics,
-        }
 
     def __call__(self, request):
         path = request.path
