@@ -8,7 +8,9 @@ monotonic clock when a request is sent; checks of whole remaining seconds
 are made well inside a second of the event they count from.
 """
 import base64
+import http.client
 import itertools
+import math
 import subprocess
 import time
 
@@ -16,6 +18,7 @@ import pytest
 
 from cairn._codec import DeleteRangeRequest, EtcdError, ErrLeaseNotFound, PutRequest
 from .etcd_gateway import ETCD, EtcdProcess
+from cairn._mvcc import LEASE_TTL_BUCKETS
 from .lease_model import MAX_LEASE_TTL, RENEW_EXPIRED, LeaseModel
 from .mvcc_model import Model
 
@@ -276,5 +279,56 @@ def test_restart_gives_leases_their_ttl_plus_an_election_timeout():
         model.grant(lease_id, 30, 0.0)
         model.promote(first, ELECTION_TIMEOUT)
         assert d["TTL"] == str(model.time_to_live(lease_id, first + 0.01)[0])   # 30, not 29
+    finally:
+        proc.stop()
+
+
+def lease_metrics(proc):
+    """etcd's lease metrics: {name or (name, le): value}."""
+    conn = http.client.HTTPConnection("127.0.0.1", proc.client_port, timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("etcd_debugging_lease_"):
+            name, value = line.rsplit(" ", 1)
+            if "{le=" in name:
+                name, le = name[:-2].split('{le="')
+                out[(name, float(le))] = float(value)
+            else:
+                out[name] = float(value)
+    return out
+
+
+def test_metrics_count_like_etcd():
+    # a fresh etcd: no lease of another test expires in the middle
+    proc = EtcdProcess()
+    try:
+        etcd, model = Etcd(proc), LeaseModel(Model())
+        model.promote(time.monotonic())
+        before = lease_metrics(proc)
+        for lease_id, ttl in ((1, 1), (2, 100), (3, MAX_LEASE_TTL), (2, 5), (4, MAX_LEASE_TTL + 1)):
+            assert etcd.post("/v3/lease/grant", {"ID": lease_id, "TTL": ttl}) == \
+                gateway_grant(model, lease_id, ttl, time.monotonic())
+        for lease_id in (2, 2, 7):
+            assert etcd.post("/v3/lease/keepalive", {"ID": lease_id}) == \
+                gateway_keepalive(model, lease_id, time.monotonic())
+        for lease_id in (3, 7):
+            assert etcd.post("/v3/lease/revoke", {"ID": lease_id}) == gateway_revoke(model, lease_id)
+        after = lease_metrics(proc)
+        delta = {name: after[name] - before.get(name, 0.0) for name in after}
+        counts, ttl_sum = model.ttl_histogram()
+        bounds = [float(b) for b in LEASE_TTL_BUCKETS] + [math.inf]
+        assert delta == {
+            "etcd_debugging_lease_granted_total": model.granted,
+            "etcd_debugging_lease_revoked_total": model.revoked,
+            "etcd_debugging_lease_renewed_total": model.renewed,
+            "etcd_debugging_lease_ttl_total_sum": ttl_sum,
+            "etcd_debugging_lease_ttl_total_count": len(model.ttls),
+            **{("etcd_debugging_lease_ttl_total_bucket", b): c for b, c in zip(bounds, counts)},
+        }
     finally:
         proc.stop()
