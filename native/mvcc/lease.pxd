@@ -21,7 +21,8 @@ cdef class Lease:
     cdef double expiry
     # Its key in the expiry queue, and its position there (-1: not queued).
     # Invariant while primary: due <= expiry until expired() has reported
-    # the lease; after that due = report time + retry interval > expiry.
+    # the lease; after that due = report time + retry interval > expiry
+    # (an expired lease is never renewed, so expiry stays put).
     cdef double due
     cdef Py_ssize_t slot
     # The keys whose current value names this lease.
@@ -29,9 +30,9 @@ cdef class Lease:
 
 
 # A binary min-heap of Leases ordered by (due, id), each Lease knowing its
-# slot, so a revoked lease leaves in O(log n).  Keys only grow between
-# rebuilds (a renewal raises expiry, not due): expired() re-keys a stale
-# top lazily, which keeps renew() free of heap work.
+# slot, so a revoked lease leaves in O(log n).  A renewal that pushes the
+# expiry back leaves due behind: expired() re-keys a stale top lazily,
+# which keeps renew() free of heap work.
 cdef class ExpiryQueue:
     cdef list heap
 

@@ -175,6 +175,11 @@ cdef class Lessor:
         if lease.expiry - now <= 0:
             return RENEW_EXPIRED
         lease.expiry = now + (0.0 + lease.ttl)
+        if lease.expiry < lease.due:
+            # earlier than promote() made it (its extension, or a spread
+            # pile-up): the one case where a renewal moves a lease forward
+            lease.due = lease.expiry
+            self.queue.sift_up(lease.slot)
         self.renewed_total += 1
         return lease.ttl
 

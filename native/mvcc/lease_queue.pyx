@@ -2,10 +2,12 @@
 # binary min-heap of Leases by (due, id), each Lease holding its slot.
 #
 # etcd updates a lease's heap entry on every renewal (O(log n) per
-# keep-alive).  Here a renewal only raises Lease.expiry; the entry keeps
-# the older, smaller due.  Since keys only grow, the heap still pops leases
-# in the order of their true keys if a popped lease whose due is behind its
-# expiry is re-keyed and pushed down instead of reported (Lessor.expired).
+# keep-alive).  Here a renewal that pushes Lease.expiry back leaves the
+# entry at its older, smaller due; the heap still pops leases in the order
+# of their true keys, because a popped lease whose due is behind its expiry
+# is re-keyed and pushed down instead of reported (Lessor.expired).  Only a
+# renewal that brings the expiry forward (right after promote() extended
+# it) moves the entry up at once.
 
 
 cdef inline bint earlier(Lease a, Lease b):
