@@ -5,9 +5,11 @@
 #
 # Only the primary lessor (the leader's) lets leases expire.  A lessor
 # starts as a follower: every lease lives "forever" until promote(), which
-# gives each lease its whole TTL again from that moment - so a lease
-# outlives its TTL across leader changes and restarts by up to the time
-# the cluster spent without a leader, as in etcd 3.4 (etcd #9395).
+# gives each lease its whole TTL again, plus the election timeout, from
+# that moment.  What was left of a lease's TTL is forgotten at every leader
+# change and restart, so a lease can outlive its deadline by up to a TTL
+# plus the leaderless time - etcd 3.4's behaviour without checkpoints
+# (etcd #9395; --experimental-enable-lease-checkpoint is off by default).
 
 cimport cython
 from libc.math cimport INFINITY
@@ -103,7 +105,7 @@ cdef class Lessor:
         lease = new_lease(lease_id, ttl if ttl > self.min_ttl else self.min_ttl)
         self.by_id[lease_id] = lease
         if self.primary:
-            lease.expiry = now + (0.0 + lease.ttl)
+            lease.expiry = now + lease.ttl
             lease.due = lease.expiry
             self.queue.push(lease)
         self.unsent.append((make_lease_key(lease_id),
@@ -174,7 +176,7 @@ cdef class Lessor:
             return 0
         if lease.expiry - now <= 0:
             return RENEW_EXPIRED
-        lease.expiry = now + (0.0 + lease.ttl)
+        lease.expiry = now + lease.ttl
         if lease.expiry < lease.due:
             # earlier than promote() made it (its extension, or a spread
             # pile-up): the one case where a renewal moves a lease forward

@@ -76,7 +76,7 @@ class LeaseModel:
             raise ErrLeaseExist()
         lease = ModelLease(lease_id, max(ttl, self.min_ttl))
         if self.primary:
-            lease.expiry = now + (0.0 + lease.ttl)
+            lease.expiry = now + lease.ttl
         self.leases[lease_id] = lease
         self.writes.append((lease_key(lease_id), lease_record(lease_id, lease.ttl)))
         self.granted += 1
@@ -101,7 +101,7 @@ class LeaseModel:
             return 0
         if lease.expiry - now <= 0:
             return RENEW_EXPIRED
-        lease.expiry = now + (0.0 + lease.ttl)
+        lease.expiry = now + lease.ttl
         self.renewed += 1
         return lease.ttl
 
