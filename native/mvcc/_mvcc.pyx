@@ -1,7 +1,7 @@
 # cairn._mvcc: etcd's v3 key-value data model - revisions, the key index,
-# put/delete/range/txn/compaction, the records handed to storage, and the
-# request checks of etcd's API layer.  Assembled from fragments; the
-# declarations live in the matching .pxd fragments, gathered by
+# put/delete/range/txn/compaction, the records handed to storage, the
+# request checks of etcd's API layer, and leases.  Assembled from fragments;
+# the declarations live in the matching .pxd fragments, gathered by
 # native/cairn/_mvcc.pxd.
 
 include "revision.pyx"
@@ -13,3 +13,6 @@ include "writes.pyx"
 include "reads.pyx"
 include "txn.pyx"
 include "compaction.pyx"
+include "lease_record.pyx"
+include "lease_queue.pyx"
+include "lease.pyx"
