@@ -1,8 +1,8 @@
 # cairn._mvcc: etcd's v3 key-value data model - revisions, the key index,
-# put/delete/range/txn/compaction, the records handed to storage, and the
-# request checks of etcd's API layer.  Assembled from fragments; the
-# declarations live in the matching .pxd fragments, gathered by
-# native/cairn/_mvcc.pxd.
+# put/delete/range/txn/compaction, the records handed to storage, the
+# request checks of etcd's API layer, and the watch hub that hands events to
+# watchers.  Assembled from fragments; the declarations live in the
+# matching .pxd fragments, gathered by native/cairn/_mvcc.pxd.
 
 include "revision.pyx"
 include "key_index.pyx"
@@ -13,3 +13,6 @@ include "writes.pyx"
 include "reads.pyx"
 include "txn.pyx"
 include "compaction.pyx"
+include "watch_index.pyx"
+include "watch_hub.pyx"
+include "watch_sync.pyx"
