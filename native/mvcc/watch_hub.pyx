@@ -293,8 +293,9 @@ cdef class WatchHub:
 
     cdef list variant_events(self, list hits, int variant, bint replay, dict prev_cache):
         """hits as watchers of `variant` get them: filtered, prev_kv set or not."""
-        cdef bint no_put = variant & VARIANT_NO_PUT, no_delete = variant & VARIANT_NO_DELETE
-        cdef bint prev = variant & VARIANT_PREV_KV
+        cdef bint no_put = (variant & VARIANT_NO_PUT) != 0
+        cdef bint no_delete = (variant & VARIANT_NO_DELETE) != 0
+        cdef bint prev = (variant & VARIANT_PREV_KV) != 0
         cdef list out
         cdef tuple event, with_prev
         cdef KeyValue kv
