@@ -190,6 +190,8 @@ cdef class WatchHub:
         cdef KeyValue first, last
         if not events:
             return
+        if self.delivering:
+            self.begin_delivery()    # raises
         first = <KeyValue>(<tuple>events[0])[1]
         last = <KeyValue>(<tuple>events[len(events) - 1])[1]
         if first.mod_revision != self.revision + 1:
