@@ -33,9 +33,10 @@ cdef class Watcher:
     cdef WatchHub hub
     cdef int variant
     cdef int state
-    # etcd's minRev: no event below it may be sent (again).  While not
-    # synced it is exactly the first revision not yet sent; while synced the
-    # hub's revision + 1 may be higher (it is not advanced per batch).
+    # etcd's minRev: no event below it may be sent (again).  Set past the
+    # last revision of every list the sink takes; while synced, the hub's
+    # delivered_revision + 1 may be higher (not advanced for batches with
+    # nothing for this watcher).
     cdef int64_t min_revision
     cdef WatchGroup group            # while in an index
     cdef int64_t sync_mark           # the sync step that offered it a chunk
@@ -80,8 +81,11 @@ cdef class WatcherIndex:
 cdef class WatchHub:
     cdef KVStore store
     cdef object read_records
-    # The newest revision whose events notify() has handed out.
+    # The newest revision notify() was given; watches made now start after it.
     cdef readonly int64_t revision
+    # The newest revision every synced watcher has been handed: revision,
+    # except while notify() hands out a batch (then the one before it).
+    cdef int64_t delivered_revision
     cdef WatcherIndex synced_index
     cdef WatcherIndex unsynced_index
     cdef Py_ssize_t blocked
@@ -93,6 +97,7 @@ cdef class WatchHub:
     cdef int deliver(self, list groups, int state, bint replay) except -1
     cdef list variant_events(self, list hits, int variant, bint replay, dict prev_cache)
     cdef int send(self, Watcher w, list events) except -1
+    cdef int64_t next_synced_revision(self, Watcher w)
     cdef int send_compaction(self, Watcher w, int64_t compact_revision) except -1
     cdef int block(self, Watcher w, int64_t revision) except -1
     cdef int end(self, Watcher w) except -1

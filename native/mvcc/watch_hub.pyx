@@ -48,8 +48,8 @@ cdef class Watcher:
         """The first revision this watcher has not been sent: where a resumed
         watch would start, and (once synced) past what a progress
         notification may report."""
-        if self.state == WATCH_SYNCED and self.min_revision <= self.hub.revision:
-            return self.hub.revision + 1
+        if self.state == WATCH_SYNCED:
+            return self.hub.next_synced_revision(self)
         return self.min_revision
 
     @property
@@ -87,7 +87,7 @@ cdef class WatchHub:
     def __cinit__(self, KVStore store not None, read_records not None):
         self.store = store
         self.read_records = read_records
-        self.revision = store.current_revision
+        self.revision = self.delivered_revision = store.current_revision
         self.synced_index = WatcherIndex()
         self.unsynced_index = WatcherIndex()
         self.blocked = 0
@@ -203,6 +203,7 @@ cdef class WatchHub:
             if self.synced_index.members:
                 self.deliver(self.synced_index.match(events), WATCH_SYNCED, False)
         finally:
+            self.delivered_revision = self.revision
             self.end_delivery()
 
     def compacted(self, int64_t revision):
@@ -242,7 +243,7 @@ cdef class WatchHub:
             self.synced_index.discard(w)
             w.state = WATCH_UNSYNCED
             self.unsynced_index.add(w)
-        self.revision = self.store.current_revision
+        self.revision = self.delivered_revision = self.store.current_revision
 
     # --- delivery ----------------------------------------------------------------
 
@@ -342,16 +343,24 @@ cdef class WatchHub:
         return self.store.value_at(ki, e)
 
     cdef int send(self, Watcher w, list events) except -1:
+        cdef int64_t first = (<KeyValue>(<tuple>events[0])[1]).mod_revision
+        # taken, unless the sink refuses or fails (then back to first); set
+        # before the call, as a sink may cancel its own watcher
+        w.min_revision = (<KeyValue>(<tuple>events[len(events) - 1])[1]).mod_revision + 1
         try:
             taken = w.sink(w, events, 0)
         except BaseException as e:
             if self.failure is None:
                 self.failure = e
+            w.min_revision = first
             self.end(w)
             return 0
         if w.state != WATCH_ENDED and not taken:
-            self.block(w, (<KeyValue>(<tuple>events[0])[1]).mod_revision)
+            self.block(w, first)
         return 0
+
+    cdef int64_t next_synced_revision(self, Watcher w):
+        return w.min_revision if w.min_revision > self.delivered_revision else self.delivered_revision + 1
 
     cdef int send_compaction(self, Watcher w, int64_t compact_revision) except -1:
         try:
@@ -382,6 +391,7 @@ cdef class WatchHub:
 
     cdef int end(self, Watcher w) except -1:
         if w.state == WATCH_SYNCED:
+            w.min_revision = self.next_synced_revision(w)
             self.synced_index.discard(w)
         elif w.state == WATCH_UNSYNCED:
             self.unsynced_index.discard(w)
