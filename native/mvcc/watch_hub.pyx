@@ -82,6 +82,8 @@ cdef class WatchHub:
     batch, then the first exception is raised to the caller.
     watch() never calls the sink itself (the front door answers the create
     first): a watch that starts in the past catches up in sync_step().
+    An event list, and the KeyValues in it, may be shared by many watchers
+    and by the store: read them, never change them.
     """
 
     def __cinit__(self, KVStore store not None, read_records not None):
