@@ -1,8 +1,8 @@
 # cairn._mvcc: etcd's v3 key-value data model - revisions, the key index,
 # put/delete/range/txn/compaction, the records handed to storage, the
-# request checks of etcd's API layer, and leases.  Assembled from fragments;
-# the declarations live in the matching .pxd fragments, gathered by
-# native/cairn/_mvcc.pxd.
+# request checks of etcd's API layer, the watch hub that hands events to
+# watchers, and leases.  Assembled from fragments; the declarations live in
+# the matching .pxd fragments, gathered by native/cairn/_mvcc.pxd.
 
 include "revision.pyx"
 include "key_index.pyx"
@@ -16,3 +16,6 @@ include "compaction.pyx"
 include "lease_record.pyx"
 include "lease_queue.pyx"
 include "lease.pyx"
+include "watch_index.pyx"
+include "watch_hub.pyx"
+include "watch_sync.pyx"
