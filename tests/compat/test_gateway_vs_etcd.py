@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from .gateway_bad_input_cases import BAD_INPUT
 from .gateway_diff import Marks, Reply, Step, b64, comparable, send
-from .conftest import chosen_sut
 from .gateway_kv_cases import KV_CASES
 from .gateway_txn_cases import TXN_CASES
 from .gateway_requests import (NUL, TOO_LARGE, TOO_MANY_OPS, Keys, cmp, compact, delete, get,
@@ -26,16 +25,9 @@ from .gateway_requests import (NUL, TOO_LARGE, TOO_MANY_OPS, Keys, cmp, compact,
 SCRIPTED_CASES = {**KV_CASES, **TXN_CASES}
 
 
-def uses_leases(steps) -> bool:
-    return any(step.path.startswith(("/v3/lease/", "/v3/kv/lease/")) for step in steps)
-
-
 @pytest.mark.parametrize("name", list(SCRIPTED_CASES))
-def test_kv_case(pair, name, request):
-    steps = SCRIPTED_CASES[name](Keys(name))
-    if uses_leases(steps) and chosen_sut(request.config) == "cairn":
-        pytest.skip("needs the lease service, which comes with issue 3")
-    pair.run(steps)
+def test_kv_case(pair, name):
+    pair.run(SCRIPTED_CASES[name](Keys(name)))
 
 
 def still_serving() -> list[Step]:

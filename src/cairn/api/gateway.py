@@ -10,12 +10,8 @@ with etcd's NOSPACE error and raise the alarm.
 import time
 
 from cairn._codec import (
-    ALARM_ACTIVATE,
-    ALARM_NOSPACE,
-    AlarmRequest,
     CompactionRequest,
     DeleteRangeRequest,
-    ErrNoSpace,
     EtcdError,
     JsonError,
     PutRequest,
@@ -43,8 +39,7 @@ class Gateway(GatewayService):
 
     def __init__(self, server):
         super().__init__(server)
-        self.alarms = server.alarms
-        self.writer = server.writer
+        self.check_quota = server.quota_check
         self.routes = {
             b"/v3/kv/range": self.range,
             b"/v3/kv/put": self.put,
@@ -116,12 +111,3 @@ class Gateway(GatewayService):
             return self._error(exc, method, started)
         return self._propose(req, method, started)
 
-    def check_quota(self, req):
-        """etcd's quota: a write that would take the database past
-        --quota-backend-bytes raises NOSPACE (through Raft) and is refused."""
-        alarms = self.alarms
-        if alarms.over_quota(self.writer.db_size, req):
-            if not alarms.nospace:
-                alarm = AlarmRequest(action=ALARM_ACTIVATE, memberID=self.server.member_id, alarm=ALARM_NOSPACE)
-                self.node.propose(alarm)  # its outcome needs no answer here
-            raise ErrNoSpace()

@@ -76,4 +76,4 @@ class Lease(GatewayService):
 
     def _list(self, req):
         return LeaseLeasesResponse(header=ResponseHeader(revision=self.store.current_revision),
-                                   leases=sorted(self.leases.lessor.leases()))
+                                   leases=self.leases.lessor.leases())  # soonest expiry first, as etcd

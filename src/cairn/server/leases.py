@@ -28,12 +28,15 @@ from cairn._codec import (
 log = logging.getLogger("cairn.leases")
 
 EXPIRY_CHECK_SECONDS = 0.5
-EXPIRY_BATCH = 1000  # revokes proposed per check (etcd rate-limits them too)
+EXPIRY_BATCH = 500  # revokes proposed per check, etcd's rate
 
 
 class LeaseService:
-    def __init__(self, lessor, store, node, loop, metrics, clock=time.monotonic):
+    def __init__(self, lessor, store, node, loop, metrics, election_timeout, before_revoke=None,
+                 clock=time.monotonic):
         self.lessor = lessor
+        self.election_timeout = election_timeout  # seconds added to every TTL on promotion, as etcd
+        self.before_revoke = before_revoke  # brings the lessor up to date with the batch being applied
         self.store = store
         self.node = node
         self.loop = loop
@@ -51,6 +54,8 @@ class LeaseService:
         return LeaseGrantResponse(header=ResponseHeader(revision=self.store.current_revision), ID=lease_id, TTL=ttl)
 
     def apply_revoke(self, request: LeaseRevokeRequest):
+        if self.before_revoke is not None:
+            self.before_revoke()
         keys = self.lessor.revoke(request.ID)
         if keys:
             self.store.apply_txn(TxnRequest(success=[DeleteRangeRequest(key=key) for key in keys]))
@@ -73,10 +78,14 @@ class LeaseService:
                 return lease_id
 
     def keep_alive(self, lease_id):
+        """The TTL granted again; 0 for an unknown or expired lease (etcd
+        waits for an expired lease's revoke before answering 0; cairn
+        answers at once)."""
         ttl = self.lessor.renew(lease_id, self.clock())
         if ttl > 0:
             self.metrics.leases_renewed.inc()
-        return ttl
+            return ttl
+        return 0
 
     def time_to_live(self, lease_id, keys):
         """(TTL, granted TTL, keys); an unknown lease answers TTL -1."""
@@ -92,7 +101,7 @@ class LeaseService:
             return
         self._leading = leading
         if leading:
-            self.lessor.promote(self.clock())
+            self.lessor.promote(self.clock(), self.election_timeout)
             self._schedule()
         else:
             self.lessor.demote()

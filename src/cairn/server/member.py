@@ -10,11 +10,22 @@ import signal
 import time
 import urllib.parse
 
-from cairn._codec import AlarmRequest, ConfState, Member as MemberInfo
-from cairn._mvcc import KVStore
+from cairn._codec import (
+    ALARM_ACTIVATE,
+    ALARM_NOSPACE,
+    AlarmRequest,
+    ConfState,
+    ErrNoSpace,
+    LeaseGrantRequest,
+    LeaseRevokeRequest,
+    Member as MemberInfo,
+)
+from cairn._mvcc import KVStore, Lessor, WatchHub
 from cairn._raft import RawNode
 from cairn.api.gateway import Gateway
+from cairn.api.lease import Lease
 from cairn.api.maintenance import Cluster, Maintenance
+from cairn.api.streams import KeepAliveStream, WatchStream
 from cairn.api.http import HttpProtocol
 from cairn.api.router import Router
 from cairn.metrics import Metrics
@@ -27,6 +38,9 @@ from . import identity
 from .alarms import ALARMS_KEY, Alarms
 from .apply import Applier
 from .compactor import Compactor, parse_retention
+from .leases import LeaseService
+from .watches import PROGRESS_INTERVAL
+from .watching import WatchDriver
 from .node import Node
 
 log = logging.getLogger("cairn.member")
@@ -44,6 +58,10 @@ class Member:
         self.applier = None
         self.alarms = None
         self.compactor = None
+        self.lessor = None
+        self.leases = None
+        self.watching = None
+        self.watch_progress_interval = PROGRESS_INTERVAL
         self.cluster_id = 0
         self.member_id = 0
         self.servers = []
@@ -72,14 +90,18 @@ class Member:
             with env.read() as txn:
                 return txn.get(revision_key, db=env.db["kv"])
 
-        self.store = KVStore(fetch=fetch)
+        self.lessor = Lessor(min_ttl=min_lease_ttl(config))
+        self.store = KVStore(fetch=fetch, lease_exists=self.lessor.exists, record_events=True)
         self.alarms = Alarms(config.quota_backend_bytes)
         started = time.monotonic()
         with env.read() as txn:
             self.store.load(txn.cursor(db=env.db["kv"]).iternext(), compact_revision)
             self.alarms.load(txn.get(ALARMS_KEY, db=env.db["meta"]))
-        log.info("loaded %d keys at revision %d in %.2fs", self.store.key_count,
-                 self.store.current_revision, time.monotonic() - started)
+            self.lessor.load(txn.cursor(db=env.db["lease"]).iternext())
+        for key, lease_id in self.lessor.attach_all(self.store):
+            log.warning("key %r names lease %x, which does not exist", key, lease_id)
+        log.info("loaded %d keys at revision %d and %d leases in %.2fs", self.store.key_count,
+                 self.store.current_revision, self.lessor.count, time.monotonic() - started)
 
         raftlog.raise_commit(applied)
         raft = RawNode(
@@ -96,6 +118,9 @@ class Member:
         applier.alarms = self.alarms
         applier.register(AlarmRequest, self.alarms.apply)
         applier.add_part("meta", self.alarms.take_writes)
+        applier.add_part("lease", self.lessor.take_pending_writes)
+        self.watching = WatchDriver(WatchHub, self.store, self.lessor, env, self.loop, self.metrics)
+        applier.observers.append(self.watching.after_apply)
         self.node = Node(
             raft=raft, raftlog=raftlog, writer=self.writer, applier=applier,
             member_id=self.member_id, loop=self.loop, metrics=self.metrics,
@@ -103,6 +128,12 @@ class Member:
             max_request_bytes=config.max_request_bytes, snapshot_count=config.snapshot_count,
             on_fatal=self.fatal,
         )
+        self.leases = LeaseService(self.lessor, self.store, self.node, self.loop, self.metrics,
+                                   election_timeout=config.election_timeout / 1000.0,
+                                   before_revoke=self.watching.absorb)
+        applier.register(LeaseGrantRequest, self.leases.apply_grant)
+        applier.register(LeaseRevokeRequest, self.leases.apply_revoke)
+        self.node.leadership_observers.append(self.leases.on_leadership)
         self.node.start()
         self.compactor = Compactor(
             self.loop, self.node, self.store, config.auto_compaction_mode,
@@ -141,14 +172,17 @@ class Member:
         log.info("bootstrapped member %x of cluster %x", self.member_id, self.cluster_id)
 
     async def _serve_clients(self):
-        router = Router(self, [Gateway(self), Maintenance(self), Cluster(self)])
+        router = Router(self, [Gateway(self), Lease(self), Maintenance(self), Cluster(self)], streams={
+            b"/v3/watch": lambda response: WatchStream(self, response),
+            b"/v3/lease/keepalive": lambda response: KeepAliveStream(self, response),
+        })
         # etcd's gateway reads any body and lets gRPC's receive limit
         # (--max-request-bytes + 512 KiB) refuse it; read enough to say so
         # (base64 inflates 4/3), and drop the connection beyond that
         max_body = 4 * (self.config.max_request_bytes + (512 << 10)) + (1 << 20)
 
         def protocol():
-            return HttpProtocol(router, max_body)
+            return HttpProtocol(router, max_body, stream_router=router.stream)
 
         for url in self.config.listen_client_urls:
             parsed = urllib.parse.urlsplit(url)
@@ -186,6 +220,16 @@ class Member:
             self.writer.resume()
             shutil.rmtree(copy_dir, ignore_errors=True)
 
+    def quota_check(self, request):
+        """etcd's quota: a write that would take the database past
+        --quota-backend-bytes raises NOSPACE (through Raft) and is refused."""
+        alarms = self.alarms
+        if alarms.over_quota(self.writer.db_size, request):
+            if not alarms.nospace:
+                alarm = AlarmRequest(action=ALARM_ACTIVATE, memberID=self.member_id, alarm=ALARM_NOSPACE)
+                self.node.propose(alarm)  # its outcome needs no answer here
+            raise ErrNoSpace()
+
     # --- gauges read at scrape time ---------------------------------------
 
     def refresh_gauges(self):
@@ -219,6 +263,8 @@ class Member:
             server.close()
         if self.compactor is not None:
             self.compactor.stop()
+        if self.leases is not None:
+            self.leases.stop()
         if self.node is not None:
             self.node.stop()
         for server in self.servers:
@@ -229,6 +275,11 @@ class Member:
             self.writer.stop()
         if self.environment is not None:
             self.environment.close()
+
+
+def min_lease_ttl(config):
+    """etcd's minimum lease TTL: 1.5 election timeouts, in whole seconds up."""
+    return -(-(3 * config.election_ticks * config.heartbeat_interval) // 2000)
 
 
 def _meta_int(txn, env, key):

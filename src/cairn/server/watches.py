@@ -157,7 +157,7 @@ class WatchSession:
         return sink
 
     def _send_events(self, watch_id, events):
-        revision = events[-1][1].mod_revision if events else self.store.current_revision
+        revision = self.hub.revision  # the revision the hub has seen, as etcd's header says
         wire = [Event(type=kind, kv=kv, prev_kv=prev) for kind, kv, prev in events]
         fragment = self.options.get(watch_id, (False, False))[1]
         if not fragment or len(wire) <= 1:

@@ -16,6 +16,7 @@ class WatchDriver:
         self.hub = hub_class(store, self.read_records)
         self._compacted = store.compact_revision
         self._scheduled = False
+        self._events = []  # absorbed during the batch being applied
         metrics.watchers.read = lambda: self.hub.watcher_count
         metrics.slow_watchers.read = lambda: self.hub.slow_count
 
@@ -33,12 +34,21 @@ class WatchDriver:
                     break
         return out
 
+    def absorb(self):
+        """Takes the store's events so far: the lessor sees them at once (a
+        revoke later in the same batch must know the keys a put just
+        attached), the hub at the end of the batch."""
+        events = self.store.take_events()
+        if events:
+            self.lessor.observe(events)
+            self._events.extend(events)
+
     def after_apply(self):
         """An applier observer: runs after every applied batch."""
         store = self.store
-        events = store.take_events()
+        self.absorb()
+        events, self._events = self._events, []
         if events:
-            self.lessor.observe(events)
             self.hub.notify(events)
             self.metrics.events_sent.inc(amount=len(events))
         if store.compact_revision != self._compacted:
