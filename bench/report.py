@@ -29,9 +29,20 @@ def _other_cpu_s(r: dict) -> float:
     return max(0.0, r["machine_busy_s"] - r["server_cpu_s"] - _client_cpu_s(r))
 
 
+def _wrk_failures(r: dict) -> int:
+    if "problem" in r:
+        return 1
+    return (failed_requests(r) + len(r.get("readback_bad", []))
+            + len(r.get("leases_expired", [])))
+
+
+# A server that could not serve a cell at all (no lease grant, no watch) has
+# a record with "problem" and no figures; its zeros in the table come with a
+# non-zero "failed" and an INVALID RUN.
+
 def _wrk_metrics(records: list[dict], agg: Callable) -> dict[str, float]:
     def each(fn):
-        return agg([fn(r) for r in records])
+        return agg([0.0 if "problem" in r else fn(r) for r in records])
     return {
         "ok/s": each(lambda r: r["status_200"] / (r["duration_us"] / 1e6)),
         "p50 ms": each(lambda r: r["latency_us"]["p50"] / 1000),
@@ -44,14 +55,11 @@ def _wrk_metrics(records: list[dict], agg: Callable) -> dict[str, float]:
         # is tick-sampled while per-process times are exact, so this is a
         # rough figure, good for spotting a busy neighbour, not for sums.
         "other CPU %": each(lambda r: 100 * _other_cpu_s(r) / (r["duration_us"] / 1e6)),
-        "failed": sum(failed_requests(r) + len(r.get("readback_bad", []))
-                      + len(r.get("leases_expired", [])) for r in records),
+        "failed": sum(_wrk_failures(r) for r in records),
     }
 
 
 def _watch_metrics(records: list[dict], agg: Callable) -> dict[str, float]:
-    # A server that could not serve the watches at all has no figures; its
-    # zeros come with a non-zero "failed" and an INVALID RUN.
     def each(fn):
         return agg([0.0 if "problem" in r else fn(r) for r in records])
     return {
@@ -98,6 +106,9 @@ def failures(result: dict) -> list[str]:
         for cell, records in result["records"][label].items():
             for n, r in enumerate(records, 1):
                 where = f"{label} {cell} round {n}"
+                if "problem" in r:
+                    lines.append(f"{where}: no measurement: {r['problem']}")
+                    continue
                 if r.get("kind") == "watch":
                     lines.extend(f"{where}: {line}" for line in _watch_failure_lines(r))
                     continue
@@ -117,8 +128,6 @@ def failures(result: dict) -> list[str]:
 
 
 def _watch_failure_lines(r: dict) -> list[str]:
-    if "problem" in r:
-        return [f"no measurement: {r['problem']}"]
     lines = []
     if r["watchers_wrong"]:
         lines.append(f"{r['watchers_wrong']} of {r['watchers']} watchers did not receive exactly "
@@ -153,13 +162,12 @@ def noise_warnings(result: dict) -> list[str]:
 def progress_line(label: str, cell: str, rnd: int, r: dict) -> str:
     """What the driver prints as each cell finishes."""
     head = f"  {label:>5} {cell:<22} round {rnd + 1}:"
+    if "problem" in r:
+        return f"{head} no measurement: {r['problem'][:300]}"
     if r.get("kind") == "watch":
-        if "problem" in r:
-            return f"{head} no measurement: {r['problem'][:300]}"
         return (f"{head} {r['events_per_s']:9.0f} events/s  "
                 f"p99 {r['latency_ack_ms']['p99']:7.2f} ms  failed {watch_failures(r)}")
-    failed = (failed_requests(r) + len(r.get("readback_bad", []))
-              + len(r.get("leases_expired", [])))
+    failed = _wrk_failures(r)
     return (f"{head} {r['status_200'] / (r['duration_us'] / 1e6):9.0f} ok/s  "
             f"p99 {r['latency_us']['p99'] / 1000:7.2f} ms  failed {failed}")
 
@@ -167,6 +175,8 @@ def progress_line(label: str, cell: str, rnd: int, r: dict) -> str:
 def _fmt(value: float) -> str:
     if value == 0:
         return "0"
+    if isinstance(value, int):
+        return f"{value:,}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:

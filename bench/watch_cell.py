@@ -41,7 +41,8 @@ class WatchCell:
     @property
     def name(self) -> str:
         load = f"{self.rate:g}put/s" if self.rate > 0 else "put c1"
-        return f"watch {self.watchers}w {load}"
+        shared = f" {self.watchers_per_stream}/stream" if self.watchers_per_stream > 1 else ""
+        return f"watch {self.watchers}w{shared} {load}"
 
 
 class LineReader:
