@@ -115,6 +115,7 @@ class WatchStream(asyncio.Protocol):
         self.arrival_times = [array("d") for _ in range(watches)]
         self.arrival_counts = [array("q") for _ in range(watches)]
         self.caught_up = [False] * watches
+        self.event_messages = 0   # events / event_messages = how much the server batches
         self.problems: list[str] = []
         self.pending = b""
         self.now = 0.0
@@ -166,6 +167,7 @@ class WatchStream(asyncio.Protocol):
             self.count_created(part)
         if b'"canceled":true' in part or b'{"error"' in part:
             self.fail(f"canceled or error: {part[:300]!r}")
+        self.event_messages += part.count(b'"events":[')
         if self.watches == 1:
             revs = MOD_REVISION.findall(part)
             if revs:
@@ -276,6 +278,7 @@ def verify(streams: list[WatchStream], writer: dict, first_arrival: float, last_
     problems = [p for s in streams for p in s.problems]
     return {
         "events": events,
+        "event_messages": sum(s.event_messages for s in streams),
         "expected_per_watcher": len(expected),
         "watchers_wrong": wrong,
         "mismatch_examples": examples,
