@@ -8,9 +8,14 @@ client's alone (getrusage of the child) and its event loop is not shared
 with the put writer whose timestamps it is compared against. Protocol on
 stdin/stdout, one line each:
 
-    -> READY {"watchers": N, "revision": R}     every watch created, R = header revision
-    <- EXPECT {"revisions": PATH, "timeout": S} the writer's record (put_writer.py output)
-    -> RESULT {...}                             verification and latency figures
+    -> READY {"watchers": N, "streams": S, "revision": R}
+                         every watch created; R = the latest header revision seen
+    <- EXPECT {"revisions": PATH, "timeout": T}
+                         the writer's record (put_writer.py output); wait at most
+                         T s for every watcher to have its last revision
+    -> DRAINED {"behind": B}   all there (B = 0), or the deadline passed
+    -> RESULT {...}            verification and latency figures
+    -> FAILED "why"            instead of READY or after a bad EXPECT; exit status 1
 
 Each stream is one `POST /v3/watch` whose body is a whole create request
 (sent with Content-Length: etcd's gateway answers nothing until the request
