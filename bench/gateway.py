@@ -68,7 +68,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="watchers on the one prefix of the watch cells, one HTTP stream each")
     p.add_argument("--watchers-per-stream", type=int, default=1,
                    help="create requests per watch stream (etcd's gateway silently loses some "
-                        "of them beyond the first few dozen: see bench/README.md)")
+                        "of them, even of 10: see bench/README.md)")
     p.add_argument("--watch-rate", type=float, default=10.0,
                    help="puts/s of the open-loop watch cell (each put is one event per watcher)")
     p.add_argument("--watch-drain-timeout", type=float, default=120.0,
