@@ -20,7 +20,8 @@ Closed loop: each connection sends its next put when the last one is
 answered, until the duration is over. Under a watch fan-out the answers
 slow down as the server gets busy delivering events, so this finds the
 event rate a server sustains without building an unbounded backlog
-(unless it acknowledges puts faster than it delivers their events).
+(unless it acknowledges puts faster than it delivers their events:
+--max-puts bounds the backlog such a server could pile up).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ async def write(args: argparse.Namespace) -> dict:
                     await asyncio.sleep(delay)
                 else:
                     max_late = max(max_late, -delay)
-            elif time.monotonic() >= end:
+            elif time.monotonic() >= end or i >= args.max_puts:
                 return
             request = put_request(args.port, prefix + b"%08d" % i, value_b64)
             sent = time.monotonic()
@@ -170,6 +171,8 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=10.0,
                    help="puts per second (open loop); 0 = closed loop")
     p.add_argument("--duration", type=float, default=10.0, help="seconds of writing")
+    p.add_argument("--max-puts", type=int, default=1 << 62,
+                   help="closed loop: stop after this many puts even if time is left")
     p.add_argument("--connections", type=int, default=4)
     p.add_argument("--value-bytes", type=int, default=256)
     args = p.parse_args()

@@ -26,6 +26,11 @@ from server_process import ServerProcess
 from workload import machine_busy_seconds
 
 BENCH = Path(__file__).resolve().parent
+# The closed-loop writer stops after this many puts per second of the cell:
+# etcd's answers slow to ~20 puts/s under a 1,000-watcher fan-out, but a
+# server that acknowledged puts faster than it delivered their events would
+# otherwise pile up more backlog than the drain timeout allows.
+CLOSED_LOOP_MAX_PUTS_PER_S = 50
 
 
 @dataclass
@@ -99,7 +104,8 @@ def run_watch_cell(cell: WatchCell, rnd: int, servers: dict[str, ServerProcess],
         writer_argv = [sys.executable, str(BENCH / "put_writer.py"), str(server.client_port),
                        prefix, revisions.name, "--duration", f"{duration:g}"]
         writer_argv += (["--rate", f"{cell.rate:g}", "--connections", "4"] if cell.rate > 0
-                        else ["--rate", "0", "--connections", "1"])
+                        else ["--rate", "0", "--connections", "1", "--max-puts",
+                              str(int(CLOSED_LOOP_MAX_PUTS_PER_S * duration))])
         try:
             reader = LineReader(fleet)
             ready = expect_line(reader, "READY", timeout=120)
