@@ -3,6 +3,7 @@
     python bench/gateway.py                 # ~10 s per cell
     python bench/gateway.py --quick         # ~2 s per cell, CI smoke
     python bench/gateway.py --cairn-cmd /usr/bin/etcd   # etcd vs etcd: the noise floor
+    python bench/gateway.py --cells watch,keepalive      # only some of the cells
 
 Both servers run at once on loopback with the same flags (fresh data dirs,
 free ports, same quota, fsync on); every cell runs against one and then the
@@ -28,10 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import failures, noise_warnings, render_table, summary_rows  # noqa: E402
+from lease_cell import expired_leases, grant_leases, revoke_leases, write_lease_ids  # noqa: E402
+from report import (failures, noise_warnings, progress_line, render_table,  # noqa: E402
+                    summary_rows)
 from server_process import ServerProcess, free_ports  # noqa: E402
-from workload import (Cell, b64, failed_requests, preload, range_key,  # noqa: E402
-                      run_wrk, unreadable_keys)
+from watch_cell import WatchCell, run_watch_cell  # noqa: E402
+from workload import Cell, b64, preload, range_key, run_wrk, unreadable_keys  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -40,6 +43,7 @@ PUT_PREFIX = "bench/put/"
 VALUE_BYTES = 256
 # One sampled key per this many put requests is read back after the cell.
 PUT_SAMPLE_EVERY = 50
+CELL_GROUPS = ("put", "range", "watch", "keepalive")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -58,6 +62,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "read random ones of them (default 100000, --quick 10000)")
     p.add_argument("--connections", type=int, default=64, help="connections of the concurrent cells")
     p.add_argument("--threads", type=int, default=2, help="wrk threads of the concurrent cells")
+    p.add_argument("--cells", default=",".join(CELL_GROUPS),
+                   help=f"comma-separated cell groups to run, of {','.join(CELL_GROUPS)} (default all)")
+    p.add_argument("--watchers", type=int, default=1000,
+                   help="watchers on the one prefix of the watch cells, one HTTP stream each")
+    p.add_argument("--watchers-per-stream", type=int, default=1,
+                   help="create requests per watch stream (etcd's gateway silently loses some "
+                        "of them, even of 10: see bench/README.md)")
+    p.add_argument("--watch-rate", type=float, default=10.0,
+                   help="puts/s of the open-loop watch cell (each put is one event per watcher)")
+    p.add_argument("--watch-drain-timeout", type=float, default=120.0,
+                   help="seconds the watchers get, after the last put, to receive every event")
+    p.add_argument("--leases", type=int, default=None,
+                   help="leases the keep-alive cells cycle through (default 1000, --quick 100)")
     p.add_argument("--rounds", type=int, default=1,
                    help="repeat every cell this many times; the table shows medians")
     p.add_argument("--quota-backend-bytes", type=int, default=2 * 1024**3)
@@ -72,8 +89,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.duration = 2.0 if args.quick else 10.0
     if args.keys is None:
         args.keys = 10_000 if args.quick else 100_000
-    if args.keys < 1 or args.duration <= 0 or args.rounds < 1:
-        p.error("--keys, --duration and --rounds must be positive")
+    if args.leases is None:
+        args.leases = 100 if args.quick else 1000
+    if min(args.keys, args.duration, args.rounds, args.watchers, args.watchers_per_stream,
+           args.leases, args.watch_rate) <= 0:
+        p.error("--keys, --duration, --rounds, --watchers, --watchers-per-stream, --watch-rate "
+                "and --leases must be positive")
+    args.cells = [c.strip() for c in args.cells.split(",") if c.strip()]
+    unknown = sorted(set(args.cells) - set(CELL_GROUPS))
+    if unknown or not args.cells:
+        p.error(f"--cells: unknown {unknown}; choose from {','.join(CELL_GROUPS)}")
     return args
 
 
@@ -131,8 +156,59 @@ def machine_facts(args: argparse.Namespace, data_root: Path) -> dict:
     }
 
 
-def run_cells(servers: dict[str, ServerProcess], cells: list[Cell], args, value: bytes,
-              records: dict[str, dict[str, list]]) -> None:
+def select_cells(args: argparse.Namespace) -> list:
+    """The cells of the chosen groups, in the table's order."""
+    groups = {
+        "put": [Cell("put", 1, 1), Cell("put", args.connections, args.threads)],
+        "range": [Cell("range", 1, 1), Cell("range", args.connections, args.threads)],
+        "watch": [WatchCell(args.watchers, args.watch_rate, args.watchers_per_stream),
+                  WatchCell(args.watchers, 0, args.watchers_per_stream)],
+        "keepalive": [Cell("keepalive", 1, 1), Cell("keepalive", args.connections, args.threads)],
+    }
+    return [cell for group in CELL_GROUPS if group in args.cells for cell in groups[group]]
+
+
+def run_wrk_cell(cell: Cell, rnd: int, servers: dict[str, ServerProcess], label: str,
+                 args: argparse.Namespace, value: bytes, scratch: Path) -> dict:
+    """One wrk cell against one server, with its set-up and checks around it."""
+    server = servers[label]
+    lease_ids: list[str] = []
+    if cell.op == "put":
+        prefix = f"{PUT_PREFIX}{rnd}/{cell.connections}/"
+        script_args = [prefix, b64(value), str(PUT_SAMPLE_EVERY),
+                       str(-(-cell.connections // cell.threads))]
+    elif cell.op == "keepalive":
+        try:
+            lease_ids = grant_leases(server.client_port, args.leases)
+        except RuntimeError as exc:
+            return {"problem": str(exc)}
+        ids_path = scratch / f"leases-{label}.txt"
+        write_lease_ids(ids_path, lease_ids)
+        script_args = [str(ids_path)]
+    else:
+        script_args = [RANGE_PREFIX, str(args.keys)]
+    cpu_before = {name: s.cpu_seconds() for name, s in servers.items()}
+    record = run_wrk(cell, server.client_url, args.duration, script_args, args.wrk_timeout)
+    cpu = {name: s.cpu_seconds() - cpu_before[name] for name, s in servers.items()}
+    record["server_cpu_s"] = cpu.pop(label)
+    # The server not under load should sit idle; if it does not,
+    # it competes with the one being measured.
+    record["idle_server_cpu_s"] = sum(cpu.values())
+    sample = [k.encode() for k in record.pop("written_sample")]
+    if cell.op == "put":
+        record["readback_checked"] = len(sample)
+        record["readback_bad"] = unreadable_keys(server.client_port, sample, value)
+    elif cell.op == "keepalive":
+        # Every answer said TTL > 0 (keepalive.lua); the leases must also
+        # still be there afterwards.
+        record["leases"] = len(lease_ids)
+        record["leases_expired"] = expired_leases(server.client_port, lease_ids)
+        revoke_leases(server.client_port, lease_ids)
+    return record
+
+
+def run_cells(servers: dict[str, ServerProcess], cells: list, args, value: bytes,
+              records: dict[str, dict[str, list]], scratch: Path) -> None:
     """Every cell against every server, alternating which server goes first."""
     turn = 0
     for rnd in range(args.rounds):
@@ -140,33 +216,13 @@ def run_cells(servers: dict[str, ServerProcess], cells: list[Cell], args, value:
             order = list(servers) if turn % 2 == 0 else list(reversed(servers))
             turn += 1
             for label in order:
-                server = servers[label]
-                if cell.op == "put":
-                    prefix = f"{PUT_PREFIX}{rnd}/{cell.connections}/"
-                    script_args = [prefix, b64(value), str(PUT_SAMPLE_EVERY),
-                                   str(-(-cell.connections // cell.threads))]
+                if isinstance(cell, WatchCell):
+                    record = run_watch_cell(cell, rnd, servers, label, args.duration,
+                                            args.watch_drain_timeout)
                 else:
-                    script_args = [RANGE_PREFIX, str(args.keys)]
-                cpu_before = {name: s.cpu_seconds() for name, s in servers.items()}
-                record = run_wrk(cell, server.client_url, args.duration, script_args,
-                                 args.wrk_timeout)
-                cpu = {name: s.cpu_seconds() - cpu_before[name] for name, s in servers.items()}
-                record["server_cpu_s"] = cpu.pop(label)
-                # The server not under load should sit idle; if it does not,
-                # it competes with the one being measured.
-                record["idle_server_cpu_s"] = sum(cpu.values())
-                if cell.op == "put":
-                    sample = [k.encode() for k in record.pop("written_sample")]
-                    record["readback_checked"] = len(sample)
-                    record["readback_bad"] = unreadable_keys(server.client_port, sample, value)
-                else:
-                    record.pop("written_sample")
+                    record = run_wrk_cell(cell, rnd, servers, label, args, value, scratch)
                 records[label].setdefault(cell.name, []).append(record)
-                print(f"  {label:>5} {cell.name:<10} round {rnd + 1}: "
-                      f"{record['status_200'] / (record['duration_us'] / 1e6):9.0f} ok/s  "
-                      f"p99 {record['latency_us']['p99'] / 1000:7.2f} ms  "
-                      f"failed {failed_requests(record) + len(record.get('readback_bad', []))}",
-                      flush=True)
+                print(progress_line(label, cell.name, rnd, record), flush=True)
 
 
 def benchmark(args: argparse.Namespace, data_root: Path, stack: list[ServerProcess]) -> dict:
@@ -202,10 +258,9 @@ def benchmark(args: argparse.Namespace, data_root: Path, stack: list[ServerProce
             raise RuntimeError(f"{label}: preloaded keys not readable: {bad}")
         memory[label]["loaded"] = server.memory_kib()
 
-    cells = [Cell("put", 1, 1), Cell("put", args.connections, args.threads),
-             Cell("range", 1, 1), Cell("range", args.connections, args.threads)]
+    cells = select_cells(args)
     records: dict[str, dict[str, list]] = {label: {} for label in servers}
-    run_cells(servers, cells, args, value, records)
+    run_cells(servers, cells, args, value, records, data_root)
     for label, server in servers.items():
         memory[label]["after_bench"] = server.memory_kib()
     return {

@@ -105,7 +105,7 @@ def unreadable_keys(port: int, keys: list[bytes], value: bytes) -> list[str]:
 @dataclass
 class Cell:
     """One measured combination: which operation, how many connections."""
-    op: str            # "put" or "range"
+    op: str            # the wrk script: "put", "range" or "keepalive"
     connections: int
     threads: int
 
