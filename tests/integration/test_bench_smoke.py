@@ -1,9 +1,8 @@
 """A short run of the side-by-side benchmark (the long one is `make bench`):
 both servers start, the put and range cells run, no request fails, the
 report has etcd, cairn and their ratio for each row.
-
-The watch and keep-alive cells need cairn's watch and lease service; until
-it is in, they are checked etcd against etcd (test_bench_watch.py)."""
+The watch and keep-alive cells have a smoke run of their own
+(test_bench_watch.py)."""
 
 import json
 import subprocess
