@@ -1,5 +1,7 @@
 """Watches through the JSON gateway's stream on a real cairn."""
 
+import json
+
 import pytest
 
 from tests.gateway_stream import GatewayStream
@@ -101,9 +103,28 @@ def test_bad_watch_creates_are_refused_and_the_stream_goes_on(cairn, request_bod
         stream.close()
 
 
-def test_malformed_stream_line_ends_the_stream_and_the_server_serves_on(cairn):
+def test_malformed_first_message_gets_a_plain_500_like_etcd(cairn):
     stream = GatewayStream(cairn.port, "/v3/watch")
     try:
+        stream.sock.sendall(b"5\r\n{bad}\r\n")
+        stream._read_head()
+        assert stream.status == 500 and not stream._chunked
+        body = stream._raw
+        while len(body) < int(stream.headers[b"content-length"]):
+            body += stream.sock.recv(65536)
+        assert json.loads(body) == {"error": "invalid character 'b' looking for beginning of object key string",
+                                    "message": "invalid character 'b' looking for beginning of object key string",
+                                    "code": 2}
+    finally:
+        stream.close()
+    cairn.ok("/v3/kv/put", {"key": b64("still"), "value": b64("here")})
+
+
+def test_malformed_later_message_ends_the_stream(cairn):
+    stream = GatewayStream(cairn.port, "/v3/watch")
+    try:
+        stream.send({"create_request": {"key": b64("a")}})
+        assert stream.next()["result"]["created"] is True
         stream.sock.sendall(b"5\r\n{bad}\r\n")
         error = stream.next()
         assert error["error"]["grpc_code"] == 3

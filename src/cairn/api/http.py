@@ -73,7 +73,7 @@ class StreamResponse:
     False while the connection is backed up (the peer reads slowly): the
     caller should hold further output until resumed() is called."""
 
-    __slots__ = ("protocol", "buffer", "started", "finished", "keep_alive", "on_resume", "handler")
+    __slots__ = ("protocol", "buffer", "started", "finished", "keep_alive", "on_resume", "handler", "plain")
 
     def __init__(self, protocol, keep_alive):
         self.protocol = protocol
@@ -83,6 +83,7 @@ class StreamResponse:
         self.keep_alive = keep_alive
         self.on_resume = None  # called when a backed-up connection drains
         self.handler = None  # the stream handler answering through this response
+        self.plain = None  # a whole Response sent instead, when the stream failed before it began
 
     def send(self, data: bytes) -> bool:
         if self.finished or self.protocol._closing:
@@ -90,6 +91,17 @@ class StreamResponse:
         self.buffer.append(b"%x\r\n%s\r\n" % (len(data), data))
         self.protocol._flush()
         return not self.protocol._paused
+
+    def fail_plain(self, response):
+        """Answers with `response` instead, if nothing of the stream was sent
+        yet (etcd's gateway fails a stream's first message that way)."""
+        if self.started or self.buffer or self.finished:
+            return False
+        self.plain = response
+        self.finished = True
+        if not self.protocol._closing:
+            self.protocol._flush()
+        return True
 
     def finish(self):
         if not self.finished:
@@ -313,6 +325,16 @@ class HttpProtocol(asyncio.Protocol):
         while pending:
             item, keep_alive = pending[0]
             if type(item) is StreamResponse:
+                if item.plain is not None:
+                    pending.popleft()
+                    if item.handler in self._handlers:
+                        self._handlers.remove(item.handler)
+                    out.append(encode_response(item.plain, keep_alive))
+                    if not keep_alive:
+                        close = True
+                        pending.clear()
+                        break
+                    continue
                 if not item.started:
                     item.started = True
                     out.append(STREAM_HEAD + b"Date: %s\r\n\r\n" % _clock.date())

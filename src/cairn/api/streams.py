@@ -10,7 +10,7 @@ from cairn import _codec as codec
 from cairn._codec import EtcdError, GoJSONError, JsonError, ResponseHeader, decode_first, response_json
 
 from .errors import GRPC_CODE_NAMES, HTTP_STATUS
-from .http import REASONS
+from .http import REASONS, Response
 
 
 def split_json_values(buffer: bytes):
@@ -109,8 +109,12 @@ class GatewayStream:
             code, message = exc.code, exc.message
         else:
             code, message = codec.INVALID_ARGUMENT, str(exc)
-        self.response.send(stream_error(code, message))
-        self.response.finish()
+        # a first message that fails gets a plain 500 (grpc-gateway cannot
+        # tell it from a failed call, code Unknown); later ones end the stream
+        plain = Response(500, orjson.dumps({"error": message, "message": message, "code": codec.UNKNOWN}))
+        if not self.response.fail_plain(plain):
+            self.response.send(stream_error(code, message))
+            self.response.finish()
         self.closed()
 
     def feed(self, data):
