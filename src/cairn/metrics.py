@@ -64,6 +64,24 @@ class Gauge:
         return fam
 
 
+class CumulativeHistogram:
+    """A histogram whose cumulative bucket counts and sum are read from a
+    callable at scrape time (kept by a Cython object)."""
+
+    __slots__ = ("name", "help", "bounds", "read")
+
+    def __init__(self, name, help, bounds, read=None):
+        self.name, self.help, self.bounds, self.read = name, help, tuple(bounds), read
+
+    def family(self):
+        fam = HistogramMetricFamily(self.name, self.help)
+        if self.read is not None:
+            cumulative, total = self.read()
+            buckets = [(floatToGoString(b), c) for b, c in zip(self.bounds + (float("inf"),), cumulative)]
+            fam.add_metric([], buckets, total)
+        return fam
+
+
 class Histogram:
     """A histogram by label values; observe() is a bisect and two adds."""
 
@@ -150,6 +168,10 @@ class Metrics:
         self.leases_revoked = Counter("etcd_debugging_lease_revoked_total", "The total number of revoked leases.")
         self.leases_renewed = Counter("etcd_debugging_lease_renewed_total",
                                       "The number of renewed leases seen by the leader.")
+        self.leases_expired = Counter("etcd_debugging_server_lease_expired_total",
+                                      "The total number of expired leases.")
+        self.lease_ttl = CumulativeHistogram("etcd_debugging_lease_ttl_total",
+                                             "Bucketed histogram of lease TTLs.", tuple(2 ** i for i in range(24)))
 
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Collector(self))
@@ -157,7 +179,7 @@ class Metrics:
         PlatformCollector(registry=self.registry)
 
     def all(self):
-        return [m for m in vars(self).values() if isinstance(m, (Counter, Gauge, Histogram))]
+        return [m for m in vars(self).values() if isinstance(m, (Counter, Gauge, Histogram, CumulativeHistogram))]
 
     def observe_commit(self, seconds, wal):
         """Writer thread: one LMDB commit (which includes its fsync)."""

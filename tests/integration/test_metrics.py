@@ -24,6 +24,14 @@ ETCD_NAMES = [
     "grpc_server_handled_total",
     "grpc_server_handling_seconds_bucket",
     "process_resident_memory_bytes",
+    "etcd_debugging_mvcc_watcher_total",
+    "etcd_debugging_mvcc_slow_watcher_total",
+    "etcd_debugging_mvcc_watch_stream_total",
+    "etcd_debugging_mvcc_events_total",
+    "etcd_debugging_lease_granted_total",
+    "etcd_debugging_lease_revoked_total",
+    "etcd_debugging_lease_renewed_total",
+    "etcd_debugging_lease_ttl_total_bucket",
 ]
 
 
@@ -40,6 +48,8 @@ def test_metrics_text(cairn):
     for i in range(20):
         cairn.ok("/v3/kv/put", {"key": b64("m%d" % i), "value": b64("v")})
     cairn.ok("/v3/kv/range", {"key": b64("m0")})
+    lease = cairn.ok("/v3/lease/grant", {"TTL": "30"})["ID"]
+    cairn.ok("/v3/lease/revoke", {"ID": lease})
     status, body = cairn.request("GET", "/metrics")
     assert status == 200
     text = body.decode()
@@ -52,6 +62,9 @@ def test_metrics_text(cairn):
     assert puts == 20
     assert samples["etcd_disk_wal_fsync_duration_seconds_count"] >= 1
     assert samples["etcd_mvcc_db_total_size_in_bytes"] > 0
+    assert samples["etcd_debugging_lease_granted_total"] == 1
+    assert samples["etcd_debugging_lease_revoked_total"] == 1
+    assert samples['etcd_debugging_lease_ttl_total_bucket{le="32.0"}'] == 1
 
 
 def test_real_prometheus_scrapes_cairn(cairn, tmp_path):

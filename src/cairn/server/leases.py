@@ -37,6 +37,7 @@ class LeaseService:
         self.lessor = lessor
         self.election_timeout = election_timeout  # seconds added to every TTL on promotion, as etcd
         self.before_revoke = before_revoke  # brings the lessor up to date with the batch being applied
+        metrics.lease_ttl.read = lessor.ttl_histogram
         self.store = store
         self.node = node
         self.loop = loop
@@ -129,7 +130,9 @@ class LeaseService:
 
     def _revoked(self, lease_id, completion):
         exc = completion.exception()
-        if exc is not None:
+        if exc is None:
+            self.metrics.leases_expired.inc()
+        else:
             self._revoking.discard(lease_id)  # tried again at the next check
             if not isinstance(exc, EtcdError):
                 log.warning("revoking expired lease %x failed: %r", lease_id, exc)
