@@ -225,10 +225,33 @@ class HttpProtocol(asyncio.Protocol):
                 return
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._reply_error(400, b"upgrade not supported\n")
+        except httptools.HttpParserUpgrade as upgrade:
+            self._upgrade(data, upgrade.args[0] if upgrade.args else len(data))
         except httptools.HttpParserError:
             self._reply_error(400, b"400 Bad Request")
+
+    def _upgrade(self, data, offset):
+        """An Upgrade request: a WebSocket on a streaming path becomes that
+        stream (etcd's gateway does the same); anything else is refused.
+        The request head must have come in this read (clients send it whole)."""
+        from .websocket import WebSocketStream, accept_key, handshake_headers
+
+        head_end = data.rfind(b"\r\n\r\n", 0, offset)
+        head_start = data.rfind(b"\r\n\r\n", 0, max(head_end, 0)) + 4 if head_end > 0 else 0
+        headers = handshake_headers(data[max(head_start, 0):head_end])
+        path = self._url.split(b"?", 1)[0]
+        opener = self._stream_router(b"POST", path) if self._stream_router is not None else None
+        key = headers.get(b"sec-websocket-key")
+        if opener is None or headers.get(b"upgrade", b"").lower() != b"websocket" or not key:
+            self._reply_error(400, b"400 Bad Request")
+            return
+        self._closing = True  # this protocol object is done with the connection
+        self._transport.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: %s\r\n\r\n" % accept_key(key)
+        )
+        stream = WebSocketStream(self._transport, opener, data[offset:])
+        self._transport.set_protocol(stream)
 
     def _switch_to_http2(self, data):
         if self._http2_factory is None:
@@ -280,8 +303,8 @@ class HttpProtocol(asyncio.Protocol):
             handler, self._stream = self._stream, None
             handler.end_of_input()
             return
-        if self._closing:
-            return
+        if self._closing or self._parser.should_upgrade():
+            return  # an upgrade: HttpParserUpgrade follows (see _upgrade)
         url = self._url
         query = None
         q = url.find(b"?")
