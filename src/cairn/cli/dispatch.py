@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import click
 
+from .exitcodes import Interrupted
 from .goflags import FlagError
 
 
@@ -88,6 +89,12 @@ class UnknownCommand(click.ClickException):
 class RootGroup(EtcdctlGroup):
     """Commands in the order they were added; prefixes and typos handled
     the cobra way."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
 
     def list_commands(self, ctx):
         return list(self.commands)

@@ -19,7 +19,7 @@ import click
 from . import global_flags
 from .dispatch import RootGroup, UnknownCommand
 from .endpoint_command import endpoint_group
-from .exitcodes import EXIT_ERROR, CommandError
+from .exitcodes import EXIT_ERROR, CommandError, Interrupted
 from .goflags import FlagError, GoValueError, parse_bool
 from .gotext import quote
 from .kv_commands import compaction_command, del_command, get_command, put_command
@@ -178,7 +178,7 @@ def run(argv: list[str] | None = None, terminal: Terminal | None = None) -> int:
             code = _flag_failure(term, _pflag_message(exc, invalid), exc.ctx)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
-    except (click.Abort, KeyboardInterrupt):
+    except (click.Abort, KeyboardInterrupt, Interrupted):
         code = EXIT_SIGINT
     finally:
         try:

@@ -271,7 +271,10 @@ def _stdin_lines(term) -> asyncio.Queue:
     def read():
         while True:
             line = term.read_line()
-            loop.call_soon_threadsafe(queue.put_nowait, line)
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            except RuntimeError:   # the command is over: its loop is closed
+                return
             if not line.endswith(b"\n"):
                 return
     threading.Thread(target=read, name="watch-stdin", daemon=True).start()
