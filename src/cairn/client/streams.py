@@ -28,15 +28,24 @@ class StreamBroken(ConnectionLost):
     safe."""
 
 
+# What etcd's gateway sends down a stream when its member shuts down: its
+# inner gRPC connection's end, as Unavailable "transport is closing" or,
+# less often, as this.
+GATEWAY_CLOSING = "grpc: the client connection is closing"
+
+
 def is_resumable(exc: BaseException) -> bool:
     """Failures after which etcd's own client opens a new stream: a broken
-    connection, or a status saying the server is (temporarily) unavailable
-    -- "transport is closing" when a member shuts down.  "no leader" halts,
-    as it does in etcd's client."""
+    connection, a status saying the server is unavailable or failed midway
+    (Unavailable, Internal), or the gateway's word that its member is
+    shutting down.  "no leader" halts, as it does in etcd's client."""
     if isinstance(exc, (ConnectionLost, OSError)):
         return True
     if isinstance(exc, EtcdError):
-        return exc.code == GrpcCode.UNAVAILABLE and exc.message != "etcdserver: no leader"
+        if exc.code == GrpcCode.CANCELED:
+            return exc.message == GATEWAY_CLOSING
+        if exc.code in (GrpcCode.UNAVAILABLE, GrpcCode.INTERNAL):
+            return exc.message != "etcdserver: no leader"
     return False
 
 
