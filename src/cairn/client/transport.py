@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import weakref
 from typing import Any, Protocol
 
 import orjson
@@ -72,6 +73,8 @@ class GatewayTransport:
         self.dial_timeout = dial_timeout
         # Extra request headers, e.g. {"Authorization": token}.
         self.headers = dict(headers or {})
+        # Open streams, closed with the transport.
+        self._streams: weakref.WeakSet[GatewayStream] = weakref.WeakSet()
 
     @property
     def endpoints(self) -> list[str]:
@@ -177,10 +180,14 @@ class GatewayTransport:
                 continue
             if endpoint is None:
                 self._preferred = self._order.index(name)
-            return GatewayStream(ws, route, name)
+            stream = GatewayStream(ws, route, name)
+            self._streams.add(stream)
+            return stream
         raise Unavailable(_unreachable_message(names, last_error)) from last_error
 
     async def close(self) -> None:
+        for stream in list(self._streams):
+            stream.close()
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
