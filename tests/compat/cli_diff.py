@@ -97,11 +97,12 @@ def assert_same(want: Result, got: Result, label, subs_a, subs_b, patterns=(),
 
 
 def compare(twins, *args, stdin=b"", env=None, subs_a=None, subs_b=None, patterns=(),
-            first_err_line=False, subprocess_cairn=False) -> Result:
+            first_err_line=False, subprocess_cairn=False, endpoint=None) -> Result:
     """Run ``args`` with etcdctl on twin A and cairn on twin B; {ep} and the
-    names in ``subs_a``/``subs_b`` are each side's own values."""
-    subs_a = {"ep": twins.a.endpoint, **(subs_a or {})}
-    subs_b = {"ep": twins.b.endpoint, **(subs_b or {})}
+    names in ``subs_a``/``subs_b`` are each side's own values.  ``endpoint``
+    replaces both twins (an unreachable one, say)."""
+    subs_a = {"ep": endpoint or twins.a.endpoint, **(subs_a or {})}
+    subs_b = {"ep": endpoint or twins.b.endpoint, **(subs_b or {})}
     want = run_etcdctl(args, subs_a, stdin, env)
     got = run_cairn(args, subs_b, stdin, env, subprocess_cairn)
     return assert_same(want, got, args, subs_a, subs_b, patterns, first_err_line)

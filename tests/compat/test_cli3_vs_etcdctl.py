@@ -389,3 +389,12 @@ def test_defrag(twins):
     compare(twins, "-w", "xml", "defrag")
     got = run_cairn(["defrag", "--data-dir", "/nonexistent"], {"ep": twins.b.endpoint})
     assert got.code == 1 and got.err.startswith(b"Failed to defragment etcd data[/nonexistent] (")
+
+
+def test_unreachable(twins):
+    dead = f"127.0.0.1:{free_port()}"
+    for args in (("lease", "grant", "10"), ("lease", "revoke", "10"), ("alarm", "list"),
+                 ("alarm", "disarm"), ("defrag",), ("put", "--lease=10", "a", "b")):
+        compare(twins, "--command-timeout=300ms", *args, endpoint=dead)
+    # Without an answer within dial timeout + 1 s the keep-alive gives up.
+    compare(twins, "--dial-timeout=200ms", "lease", "keep-alive", "10", endpoint=dead)
