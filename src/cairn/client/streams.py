@@ -16,13 +16,13 @@ from typing import Any
 
 import orjson
 
-from .errors import EtcdError, GrpcCode, error_from_status
+from .errors import ClientError, EtcdError, GrpcCode, error_from_status
 from .gateway_streams import StreamRoute
 from .http import ConnectionLost
 from .websocket import WebSocket
 
 
-class StreamBroken(ConnectionLost):
+class StreamBroken(ConnectionLost, ClientError):
     """The stream's connection ended without a status: nothing says the
     server gave up on the RPC, so opening a new stream and resuming is
     safe."""
