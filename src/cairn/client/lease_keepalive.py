@@ -54,6 +54,8 @@ class LeaseKeepAlive:
                     self._stream = await self._transport.open_stream(
                         "Lease.LeaseKeepAlive", endpoint=self._endpoint,
                         timeout=self._deadline - now)
+                except DeadlineExceeded:
+                    continue        # the lease's deadline: the loop ends
                 except ClientError as exc:
                     if not is_resumable(exc):
                         self._finish()
