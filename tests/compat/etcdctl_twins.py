@@ -82,7 +82,7 @@ class Etcd:
 
 
 def start_etcd(data_root: str, name: str, advertised_peer_url: str,
-               port: int | None = None) -> Etcd:
+               port: int | None = None, extra_args: tuple = ()) -> Etcd:
     port, peer = port or free_port(), free_port()
     data_dir = os.path.join(data_root, f"{name}.etcd")
     log_path = os.path.join(data_root, f"{name}.log")
@@ -93,6 +93,7 @@ def start_etcd(data_root: str, name: str, advertised_peer_url: str,
         "--listen-peer-urls", f"http://127.0.0.1:{peer}",
         "--initial-advertise-peer-urls", advertised_peer_url,
         "--initial-cluster", f"default={advertised_peer_url}",
+        *extra_args,
     ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -105,21 +106,26 @@ class Twins:
     b: Etcd   # cairn's
 
 
-@pytest.fixture(scope="module")
-def twins(tmp_path_factory):
+def start_twins(tmp_path_factory, extra_args: tuple = ()):
+    """A generator for a fixture: twins started with ``extra_args``."""
     root = str(tmp_path_factory.mktemp("twins"))
     # The advertised peer URL only seeds the IDs; nothing listens on it.
     peer_url = f"http://127.0.0.1:{free_port()}"
     started = []
     try:
         for name in ("a", "b"):
-            started.append(start_etcd(root, name, peer_url))
+            started.append(start_etcd(root, name, peer_url, extra_args=extra_args))
         for server in started:
             wait_until(server.healthy, 30, f"etcd on {server.endpoint}")
         yield Twins(*started)
     finally:
         for server in started:
             server.stop()
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory):
+    yield from start_twins(tmp_path_factory)
 
 
 @pytest.fixture

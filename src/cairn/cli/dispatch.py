@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import click
 
+from .exitcodes import Interrupted
 from .goflags import FlagError
 
 
@@ -61,6 +62,19 @@ class EtcdctlGroup(click.Group):
     parse_args = _with_context(click.Group.parse_args)
 
 
+class SubcommandGroup(EtcdctlGroup):
+    """A command that only holds subcommands (``endpoint``, ``lease``,
+    ``alarm``): etcdctl prints its help for a missing or unknown
+    subcommand and exits 0."""
+
+    def resolve_command(self, ctx, args):
+        name = match_command(self, ctx, args[0]) if args else None
+        if name is None:
+            ctx.find_root().obj["terminal"].write_out(ctx.get_help() + "\n")
+            ctx.exit(0)
+        return name, self.get_command(ctx, name), args[1:]
+
+
 class UnknownCommand(click.ClickException):
     """cobra's "unknown command" error, suggestions included."""
 
@@ -75,6 +89,12 @@ class UnknownCommand(click.ClickException):
 class RootGroup(EtcdctlGroup):
     """Commands in the order they were added; prefixes and typos handled
     the cobra way."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
 
     def list_commands(self, ctx):
         return list(self.commands)

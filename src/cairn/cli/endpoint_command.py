@@ -12,7 +12,7 @@ from cairn.client import messages as m
 from cairn.client.errors import ClientError, PermissionDenied
 
 from . import global_flags, session
-from .dispatch import EtcdctlCommand, EtcdctlGroup, match_command
+from .dispatch import EtcdctlCommand, SubcommandGroup
 from .exitcodes import EXIT_ERROR, CommandError
 from .global_flags import endpoint_options, global_options
 from .gotext import duration
@@ -22,19 +22,7 @@ from .terminal import terminal
 _INHERITED = global_flags.GLOBAL_FLAGS + global_flags.ENDPOINT_FLAGS
 
 
-class EndpointGroup(EtcdctlGroup):
-    """etcdctl prints the group's help for a missing or unknown subcommand
-    and exits 0."""
-
-    def resolve_command(self, ctx, args):
-        name = match_command(self, ctx, args[0]) if args else None
-        if name is None:
-            terminal(ctx).write_out(ctx.get_help() + "\n")
-            ctx.exit(0)
-        return name, self.get_command(ctx, name), args[1:]
-
-
-@click.group("endpoint", cls=EndpointGroup, invoke_without_command=True,
+@click.group("endpoint", cls=SubcommandGroup, invoke_without_command=True,
              short_help="Endpoint related commands")
 @global_options
 @endpoint_options
@@ -45,7 +33,7 @@ def endpoint_group(ctx):
         terminal(ctx).write_out(ctx.get_help() + "\n")
 
 
-def _endpoints(s: session.Session) -> list[str]:
+def endpoints_of(s: session.Session) -> list[str]:
     """--endpoints as given, or with --cluster the members' client URLs."""
     if not s.config.cluster:
         return list(s.config.raw_endpoints)
@@ -66,7 +54,7 @@ def _endpoints(s: session.Session) -> list[str]:
 def health_command(ctx, args):
     """endpoint health  (a linearizable read of key "health" on each)"""
     s = session.open_session(ctx, _INHERITED)
-    endpoints = _endpoints(s)
+    endpoints = endpoints_of(s)
     healths = asyncio.run(_check_all(s, endpoints))
     s.printer.endpoint_health(healths)
     if any(h.error for h in healths):
@@ -109,7 +97,7 @@ def status_command(ctx, args):
     """endpoint status: endpoint, ID, version, db size, is leader, is learner,
     raft term, raft index, raft applied index, errors"""
     s = session.open_session(ctx, _INHERITED)
-    endpoints = _endpoints(s)
+    endpoints = endpoints_of(s)
     statuses, failed = asyncio.run(_status_all(s, endpoints, terminal(ctx)))
     s.printer.endpoint_status(statuses)
     if failed:

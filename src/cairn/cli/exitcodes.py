@@ -21,3 +21,8 @@ class CommandError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class Interrupted(Exception):
+    """A ^C while a command ran.  (Not KeyboardInterrupt: click answers that
+    with a newline on stderr, which etcdctl does not print.)"""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import signal
 import sys
 
 import click
@@ -17,14 +19,19 @@ import click
 from . import global_flags
 from .dispatch import RootGroup, UnknownCommand
 from .endpoint_command import endpoint_group
-from .exitcodes import EXIT_ERROR, CommandError
+from .exitcodes import EXIT_ERROR, CommandError, Interrupted
 from .goflags import FlagError, GoValueError, parse_bool
 from .gotext import quote
 from .kv_commands import compaction_command, del_command, get_command, put_command
+from .lease_command import lease_group
+from .maintenance_commands import alarm_group, defrag_command
 from .terminal import Terminal, terminal
 from .txn_command import txn_command
+from .watch_command import watch_command
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+# What run() returns for a ^C (the shell's code for death by SIGINT).
+EXIT_SIGINT = 130
 
 
 @click.group("cairn", cls=RootGroup, context_settings=CONTEXT_SETTINGS,
@@ -38,9 +45,11 @@ def cli(ctx):
         terminal(ctx).write_out(ctx.get_help() + "\n")
 
 
-_OWN_COMMANDS = ("get", "put", "del", "txn", "compaction", "endpoint")
+_OWN_COMMANDS = ("get", "put", "del", "txn", "compaction", "lease", "endpoint",
+                 "alarm", "defrag", "watch")
 for _command in (get_command, put_command, del_command, txn_command,
-                 compaction_command, endpoint_group):
+                 compaction_command, lease_group, endpoint_group, alarm_group,
+                 defrag_command, watch_command):
     cli.add_command(_command)
 
 
@@ -57,9 +66,11 @@ _register_serve()
 # Flags that take a value as the next word (so that word is no flag).
 _VALUED = {"--endpoints", "-w", "--write-out", "--dial-timeout", "--command-timeout",
            "--keepalive-time", "--keepalive-timeout", "--cert", "--key", "--cacert",
-           "--consistency", "--order", "--sort-by", "--limit", "--rev", "--lease"}
+           "--consistency", "--order", "--sort-by", "--limit", "--rev", "--lease",
+           "--data-dir"}
 _LOCAL_BOOLS = {"prefix", "from-key", "keys-only", "count-only", "print-value-only",
-                "prev-kv", "ignore-value", "ignore-lease", "physical", "interactive"}
+                "prev-kv", "ignore-value", "ignore-lease", "physical", "interactive",
+                "keys", "once"}
 _BOOLS = global_flags.BOOL_FLAG_NAMES | _LOCAL_BOOLS
 
 
@@ -146,8 +157,9 @@ def run(argv: list[str] | None = None, terminal: Terminal | None = None) -> int:
     args, explicit, invalid = split_bool_values(argv)
     code = 0
     try:
+        # ``argv`` as given: watch finds its "--" in it, as etcdctl does.
         cli.main(args=args, prog_name="cairn", standalone_mode=False,
-                 obj={"explicit_flags": explicit, "terminal": term})
+                 obj={"explicit_flags": explicit, "terminal": term, "argv": argv})
     except CommandError as exc:
         if exc.message is not None:
             term.write_err(f"Error: {exc.message}\n")
@@ -166,8 +178,8 @@ def run(argv: list[str] | None = None, terminal: Terminal | None = None) -> int:
             code = _flag_failure(term, _pflag_message(exc, invalid), exc.ctx)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        code = 130
+    except (click.Abort, KeyboardInterrupt, Interrupted):
+        code = EXIT_SIGINT
     finally:
         try:
             term.stdout.flush()
@@ -177,8 +189,14 @@ def run(argv: list[str] | None = None, terminal: Terminal | None = None) -> int:
 
 
 def main(argv: list[str] | None = None):
-    """The ``cairn`` entry point: exits with the command's code."""
-    sys.exit(run(argv))
+    """The ``cairn`` entry point: exits with the command's code.  A ^C ends
+    the process by SIGINT itself, as it ends etcdctl (a Go program that
+    does not catch it), so the parent sees the signal, not a code."""
+    code = run(argv)
+    if code == EXIT_SIGINT:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

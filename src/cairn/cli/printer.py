@@ -33,6 +33,27 @@ class EndpointStatus:
     status: m.StatusResponse
 
 
+@dataclass(slots=True)
+class WatchShown:
+    """A watch response as etcdctl's printers get it (clientv3's
+    WatchResponse): no watch id or cancel reason, and ``events`` None in
+    the response the client makes up when a watch ends with an error."""
+    header: m.ResponseHeader
+    events: list[m.Event] | None
+    compact_revision: int = 0
+    canceled: bool = False
+    created: bool = False
+
+    @classmethod
+    def of(cls, resp: m.WatchResponse) -> WatchShown:
+        return cls(resp.header, list(resp.events), resp.compact_revision,
+                   resp.canceled, resp.created)
+
+    @classmethod
+    def closed(cls) -> WatchShown:
+        return cls(m.ResponseHeader(), None, canceled=True)
+
+
 class Printer:
     """The base renders nothing: every method fails as unsupported."""
 
@@ -58,6 +79,7 @@ class Printer:
 
     get = put = delete = txn = member_list = unsupported
     endpoint_health = endpoint_status = unsupported
+    watch = grant = revoke = keep_alive = time_to_live = leases = alarm = unsupported
 
 
 def member_list_rows(resp: m.MemberListResponse) -> tuple[list[str], list[list[str]]]:
@@ -101,6 +123,17 @@ def endpoint_status_rows(statuses: list[EndpointStatus]):
             ", ".join(r.errors),
         ])
     return header, rows
+
+
+def alarm_text(alarm: m.AlarmMember) -> str:
+    """An AlarmMember as ``%+v`` prints it: protobuf's compact text, zero
+    fields left out, a space after each field."""
+    text = ""
+    if alarm.member_id:
+        text += f"memberID:{alarm.member_id} "
+    if alarm.alarm:
+        text += f"alarm:{m.AlarmType(alarm.alarm).name} "
+    return text
 
 
 def _go_bool(value: bool) -> str:

@@ -92,6 +92,35 @@ def member_json(mb: m.Member) -> dict:
                         ("isLearner", mb.is_learner)))
 
 
+def event_json(ev: m.Event) -> dict:
+    d = _omit_empty((("type", int(ev.type)),))
+    d["kv"] = kv_json(ev.kv)
+    if ev.prev_kv is not None:
+        d["prev_kv"] = kv_json(ev.prev_kv)
+    return d
+
+
+def watch_json(r) -> dict:
+    """clientv3's WatchResponse: Go field names, no omitempty, Events null
+    when the client made the response up."""
+    return {"Header": header_json(r.header),
+            "Events": None if r.events is None else [event_json(e) for e in r.events],
+            "CompactRevision": r.compact_revision,
+            "Canceled": r.canceled,
+            "Created": r.created}
+
+
+def alarm_json(r: m.AlarmResponse) -> dict:
+    d = {}
+    if r.header is not None:
+        d["header"] = header_json(r.header)
+    alarms = [_omit_empty((("memberID", a.member_id), ("alarm", int(a.alarm))))
+              for a in r.alarms]
+    if alarms:
+        d["alarms"] = alarms
+    return d
+
+
 class JSONPrinter(Printer):
     format_name = "json"
 
@@ -126,3 +155,31 @@ class JSONPrinter(Printer):
     def endpoint_status(self, statuses):
         self.dump([{"Endpoint": s.endpoint, "Status": status_json(s.status)}
                    for s in statuses])
+
+    # clientv3's lease responses embed the header: its fields come first,
+    # at the top level.
+
+    def watch(self, resp):
+        self.dump(watch_json(resp))
+
+    def grant(self, resp):
+        self.dump({**header_json(resp.header), "ID": resp.id, "TTL": resp.ttl,
+                   "Error": resp.error})
+
+    def revoke(self, lease_id, resp):
+        self.dump({"header": header_json(resp.header)})
+
+    def keep_alive(self, resp):
+        self.dump({**header_json(resp.header), "ID": resp.id, "TTL": resp.ttl})
+
+    def time_to_live(self, resp, keys):
+        self.dump({**header_json(resp.header), "id": resp.id, "ttl": resp.ttl,
+                   "granted-ttl": resp.granted_ttl,
+                   "keys": [_b64(k) for k in resp.keys] if resp.keys else None})
+
+    def leases(self, resp):
+        self.dump({**header_json(resp.header),
+                   "leases": [{"id": lease.id} for lease in resp.leases]})
+
+    def alarm(self, resp):
+        self.dump(alarm_json(resp))

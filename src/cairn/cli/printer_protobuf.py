@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cairn.client import messages as m
 
+from .exitcodes import EXIT_BAD_FEATURE, CommandError
 from .printer import Printer
 
 _VARINT = 0
@@ -80,6 +81,33 @@ def txn_pb(r: m.TxnResponse) -> bytes:
             + b"".join(_bytes_field(3, response_op_pb(op), True) for op in r.responses))
 
 
+def event_pb(ev: m.Event) -> bytes:
+    prev = _bytes_field(3, kv_pb(ev.prev_kv), True) if ev.prev_kv is not None else b""
+    return _int_field(1, int(ev.type)) + _bytes_field(2, kv_pb(ev.kv), True) + prev
+
+
+def watch_pb(r) -> bytes:
+    """The WatchResponse etcdctl rebuilds from clientv3's: header, created,
+    canceled, compact_revision and events only."""
+    return (_bytes_field(1, header_pb(r.header), True) + _int_field(3, int(r.created))
+            + _int_field(4, int(r.canceled)) + _int_field(5, r.compact_revision)
+            + b"".join(_bytes_field(11, event_pb(e), True) for e in r.events or ()))
+
+
+def alarm_pb(r: m.AlarmResponse) -> bytes:
+    header = _bytes_field(1, header_pb(r.header), True) if r.header is not None else b""
+    return header + b"".join(
+        _bytes_field(2, _int_field(1, a.member_id) + _int_field(2, int(a.alarm)), True)
+        for a in r.alarms)
+
+
+def header_text(h: m.ResponseHeader) -> str:
+    """protobuf's compact text of a header, as Go's %v prints it."""
+    return "".join(f"{name}:{value} " for name, value in (
+        ("cluster_id", h.cluster_id), ("member_id", h.member_id),
+        ("revision", h.revision), ("raft_term", h.raft_term)) if value)
+
+
 class ProtobufPrinter(Printer):
     format_name = "protobuf"
 
@@ -94,3 +122,28 @@ class ProtobufPrinter(Printer):
 
     def txn(self, resp):
         self.write(txn_pb(resp))
+
+    def watch(self, resp):
+        self.write(watch_pb(resp))
+
+    # clientv3's lease responses embed *ResponseHeader, whose Marshal they
+    # inherit: etcdctl writes just the header.
+
+    def grant(self, resp):
+        self.write(header_pb(resp.header))
+
+    keep_alive = grant
+
+    def time_to_live(self, resp, keys):
+        self.write(header_pb(resp.header))
+
+    def leases(self, resp):
+        self.write(header_pb(resp.header))
+
+    def revoke(self, lease_id, resp):
+        # clientv3.LeaseRevokeResponse has no Marshal of its own.
+        raise CommandError(EXIT_BAD_FEATURE, "marshal unsupported for type "
+                           f"clientv3.LeaseRevokeResponse ({{{header_text(resp.header)}}})")
+
+    def alarm(self, resp):
+        self.write(alarm_pb(resp))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cairn.client import messages as m
 
-from .printer import Printer, endpoint_status_rows, member_list_rows
+from .printer import Printer, alarm_text, endpoint_status_rows, member_list_rows
 
 
 def hex_escaped(data: bytes) -> bytes:
@@ -72,3 +72,39 @@ class SimplePrinter(Printer):
     def endpoint_status(self, statuses) -> None:
         for row in endpoint_status_rows(statuses)[1]:
             self.line(", ".join(row))
+
+    def watch(self, resp) -> None:
+        for event in resp.events or ():
+            self.line(m.EventType(event.type).name)
+            if event.prev_kv is not None:
+                self.kv(event.prev_kv)
+            self.kv(event.kv)
+
+    def grant(self, resp: m.LeaseGrantResponse) -> None:
+        self.line(f"lease {resp.id:016x} granted with TTL({resp.ttl}s)")
+
+    def revoke(self, lease_id: int, resp: m.LeaseRevokeResponse) -> None:
+        self.line(f"lease {lease_id:016x} revoked")
+
+    def keep_alive(self, resp: m.LeaseKeepAliveResponse) -> None:
+        self.line(f"lease {resp.id:016x} keepalived with TTL({resp.ttl})")
+
+    def time_to_live(self, resp: m.LeaseTimeToLiveResponse, keys: bool) -> None:
+        if resp.granted_ttl == 0 and resp.ttl == -1:
+            self.line(f"lease {resp.id:016x} already expired")
+            return
+        text = (f"lease {resp.id:016x} granted with TTL({resp.granted_ttl}s), "
+                f"remaining({resp.ttl}s)").encode()
+        if keys:
+            # Go's %v of a []string: the raw keys, space separated.
+            text += b", attached keys([" + b" ".join(resp.keys) + b"])"
+        self.line(text)
+
+    def leases(self, resp: m.LeaseLeasesResponse) -> None:
+        self.line(f"found {len(resp.leases)} leases")
+        for lease in resp.leases:
+            self.line(f"{lease.id:016x}")
+
+    def alarm(self, resp: m.AlarmResponse) -> None:
+        for alarm in resp.alarms:
+            self.line(alarm_text(alarm))

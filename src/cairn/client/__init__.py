@@ -4,6 +4,8 @@
 original.  Requests for txns come from ``cairn.client.ops`` and compares
 from ``cairn.client.compare``; responses are ``cairn.client.messages``
 objects; failures are ``cairn.client.errors.EtcdError`` subclasses.
+Watches (``cairn.client.watch``) and lease keep-alives
+(``cairn.client.lease_keepalive``) are iterators over a stream each.
 """
 
 from . import compare, errors, messages, ops

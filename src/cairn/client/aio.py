@@ -5,9 +5,17 @@
         r = await c.get("k", prefix=True)
         print(r.header.revision, [kv.value for kv in r.kvs])
 
-Methods mirror etcd's clientv3 KV, Maintenance and Cluster calls; each
-takes an optional ``timeout`` (seconds) overriding the client's default.
-Errors arrive as ``cairn.client.errors.EtcdError`` subclasses.
+Methods mirror etcd's clientv3 KV, Watch, Lease, Maintenance and Cluster
+calls; each takes an optional ``timeout`` (seconds) overriding the
+client's default.  Errors arrive as ``cairn.client.errors.EtcdError``
+subclasses.
+
+    w = await c.watch("k", prefix=True, prev_kv=True)
+    async for resp in w:               # created, then events ...
+        ...
+    lease = await c.lease_grant(10)
+    async for ka in c.lease_keep_alive(lease.id):
+        ...
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from typing import Iterable, Sequence
 
 from . import messages as m
 from . import ops
+from .lease_keepalive import LeaseKeepAlive, keep_alive_once
 from .transport import GatewayTransport, Transport
+from .watch import Watch
 
 _DEFAULT = object()
 
@@ -37,6 +47,7 @@ class Client:
             endpoints = [e for e in endpoints.split(",") if e]
         self.endpoints = list(endpoints)
         self.timeout = timeout
+        self.dial_timeout = dial_timeout
         self.transport: Transport = transport or GatewayTransport(
             self.endpoints, dial_timeout=dial_timeout, ssl_context=ssl_context)
 
@@ -125,3 +136,86 @@ class Client:
                       timeout=_DEFAULT) -> m.VersionResponse:
         """``GET /version``: server and cluster version."""
         return await self._call("Version", None, timeout, endpoint)
+
+    # -- watch -------------------------------------------------------------------
+
+    async def watch(self, key, range_end=None, *, prefix: bool = False,
+                    from_key: bool = False, start_revision: int = 0,
+                    prev_kv: bool = False, filters: Iterable[m.WatchFilter] = (),
+                    progress_notify: bool = False, fragment: bool = False,
+                    watch_id: int = 0, endpoint: str | None = None,
+                    timeout=_DEFAULT) -> Watch:
+        """Watch a key, a range, a prefix or everything from a key on, from
+        ``start_revision`` (0: changes from now on).  Returns once the server
+        has created the watcher (``timeout`` bounds that wait; None waits
+        for an endpoint to come up); iterate the result for its responses,
+        the ``created`` one first.  See ``cairn.client.watch``."""
+        key, range_end = ops.key_range(key, range_end, prefix, from_key)
+        request = m.WatchCreateRequest(
+            key=key, range_end=range_end, start_revision=start_revision,
+            progress_notify=progress_notify, filters=list(filters),
+            prev_kv=prev_kv, watch_id=watch_id, fragment=fragment)
+        return await Watch(self.transport, request, endpoint).start(self._timeout(timeout))
+
+    # -- lease -------------------------------------------------------------------
+
+    async def lease_grant(self, ttl: int, id: int = 0, *,
+                          timeout=_DEFAULT) -> m.LeaseGrantResponse:
+        """A lease of ``ttl`` seconds (the server may raise it to its
+        minimum); ``id`` 0 lets the server choose the ID."""
+        return await self._call("Lease.LeaseGrant", m.LeaseGrantRequest(ttl, id), timeout)
+
+    async def lease_revoke(self, id: int, *, timeout=_DEFAULT) -> m.LeaseRevokeResponse:
+        """Revoke the lease and delete its keys; LeaseNotFound if none."""
+        return await self._call("Lease.LeaseRevoke", m.LeaseRevokeRequest(id), timeout)
+
+    async def lease_time_to_live(self, id: int, keys: bool = False, *,
+                                 timeout=_DEFAULT) -> m.LeaseTimeToLiveResponse:
+        """Remaining and granted TTL (-1 and 0 for a lease that is gone),
+        with the attached keys if ``keys``."""
+        return await self._call("Lease.LeaseTimeToLive",
+                                m.LeaseTimeToLiveRequest(id, keys), timeout)
+
+    async def lease_leases(self, *, timeout=_DEFAULT) -> m.LeaseLeasesResponse:
+        return await self._call("Lease.LeaseLeases", m.LeaseLeasesRequest(), timeout)
+
+    def lease_keep_alive(self, id: int, *, endpoint: str | None = None) -> LeaseKeepAlive:
+        """Keep the lease alive while iterating the server's answers; the
+        iteration ends when the lease is gone.  See
+        ``cairn.client.lease_keepalive``."""
+        first = (self.dial_timeout or 2.0) + 1.0
+        return LeaseKeepAlive(self.transport, id, first_response_timeout=first,
+                              endpoint=endpoint)
+
+    async def lease_keep_alive_once(self, id: int, *, endpoint: str | None = None,
+                                    timeout=_DEFAULT) -> m.LeaseKeepAliveResponse:
+        """Renew the lease once; LeaseNotFound when it is gone."""
+        return await keep_alive_once(self.transport, id, self._timeout(timeout), endpoint)
+
+    # -- alarms and defragmentation -------------------------------------------------
+
+    async def alarm_list(self, *, timeout=_DEFAULT) -> m.AlarmResponse:
+        return await self._call("Maintenance.Alarm", m.AlarmRequest(m.AlarmAction.GET),
+                                timeout)
+
+    async def alarm_disarm(self, member_id: int = 0, alarm: m.AlarmType = m.AlarmType.NONE,
+                           *, timeout=_DEFAULT) -> m.AlarmResponse:
+        """Deactivate one alarm, or with no arguments every raised alarm
+        (listed first, then deactivated one by one, as etcd's client does:
+        the answer then has the deactivated alarms and no header)."""
+        if member_id or alarm:
+            request = m.AlarmRequest(m.AlarmAction.DEACTIVATE, member_id, alarm)
+            return await self._call("Maintenance.Alarm", request, timeout)
+        disarmed = m.AlarmResponse()
+        for raised in (await self.alarm_list(timeout=timeout)).alarms:
+            request = m.AlarmRequest(m.AlarmAction.DEACTIVATE, raised.member_id, raised.alarm)
+            resp = await self._call("Maintenance.Alarm", request, timeout)
+            disarmed.alarms.extend(resp.alarms)
+        return disarmed
+
+    async def defragment(self, endpoint: str | None = None, *,
+                         timeout=_DEFAULT) -> m.DefragmentResponse:
+        """Defragment the storage of the member at ``endpoint`` (any client
+        URL), or of whichever configured endpoint answers first."""
+        return await self._call("Maintenance.Defragment", m.DefragmentRequest(), timeout,
+                                endpoint)

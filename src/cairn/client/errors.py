@@ -161,6 +161,14 @@ class LeaseNotFound(NotFound):
     pass
 
 
+class LeaseAlreadyExists(FailedPrecondition):
+    pass
+
+
+class LeaseTTLTooLarge(OutOfRange):
+    pass
+
+
 class NoSpace(ResourceExhausted):
     pass
 
@@ -180,6 +188,8 @@ _BY_MESSAGE = {
     "etcdserver: mvcc: required revision is a future revision": FutureRevision,
     "etcdserver: key is not provided": KeyNotProvided,
     "etcdserver: requested lease not found": LeaseNotFound,
+    "etcdserver: lease already exists": LeaseAlreadyExists,
+    "etcdserver: too large lease TTL": LeaseTTLTooLarge,
     "etcdserver: mvcc: database space exceeded": NoSpace,
     "etcdserver: no leader": NoLeader,
 }

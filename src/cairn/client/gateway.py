@@ -145,6 +145,38 @@ def encode_empty(_r) -> dict:
     return {}
 
 
+def encode_lease_grant(r: m.LeaseGrantRequest) -> dict:
+    d: dict[str, Any] = {}
+    if r.ttl:
+        d["TTL"] = str(r.ttl)
+    if r.id:
+        d["ID"] = str(r.id)
+    return d
+
+
+def encode_lease_id(r) -> dict:
+    """LeaseRevokeRequest and LeaseKeepAliveRequest: only the ID."""
+    return {"ID": str(r.id)} if r.id else {}
+
+
+def encode_lease_time_to_live(r: m.LeaseTimeToLiveRequest) -> dict:
+    d = encode_lease_id(r)
+    if r.keys:
+        d["keys"] = True
+    return d
+
+
+def encode_alarm(r: m.AlarmRequest) -> dict:
+    d: dict[str, Any] = {}
+    if r.action:
+        d["action"] = m.AlarmAction(r.action).name
+    if r.member_id:
+        d["memberID"] = str(r.member_id)
+    if r.alarm:
+        d["alarm"] = m.AlarmType(r.alarm).name
+    return d
+
+
 # -- responses ----------------------------------------------------------------
 
 def decode_header(d: dict | None) -> m.ResponseHeader:
@@ -251,6 +283,62 @@ def decode_member_list(d: dict) -> m.MemberListResponse:
     )
 
 
+def decode_lease_grant(d: dict) -> m.LeaseGrantResponse:
+    return m.LeaseGrantResponse(header=decode_header(d.get("header")),
+                                id=_int(d.get("ID")), ttl=_int(d.get("TTL")),
+                                error=d.get("error") or "")
+
+
+def decode_lease_revoke(d: dict) -> m.LeaseRevokeResponse:
+    return m.LeaseRevokeResponse(header=decode_header(d.get("header")))
+
+
+def decode_lease_time_to_live(d: dict) -> m.LeaseTimeToLiveResponse:
+    return m.LeaseTimeToLiveResponse(
+        header=decode_header(d.get("header")),
+        id=_int(d.get("ID")),
+        ttl=_int(d.get("TTL")),
+        granted_ttl=_int(d.get("grantedTTL")),
+        keys=[_bytes(k) for k in d.get("keys") or ()],
+    )
+
+
+def decode_lease_leases(d: dict) -> m.LeaseLeasesResponse:
+    return m.LeaseLeasesResponse(
+        header=decode_header(d.get("header")),
+        leases=[m.LeaseStatus(id=_int(x.get("ID"))) for x in d.get("leases") or ()],
+    )
+
+
+def decode_lease_keep_alive(d: dict) -> m.LeaseKeepAliveResponse:
+    return m.LeaseKeepAliveResponse(header=decode_header(d.get("header")),
+                                    id=_int(d.get("ID")), ttl=_int(d.get("TTL")))
+
+
+def _enum(cls, value):
+    """An enum field: by name (as the gateway writes it) or by number."""
+    if not value:
+        return cls(0)
+    if isinstance(value, str) and not value.lstrip("-").isdigit():
+        return cls[value]
+    return cls(int(value))
+
+
+def decode_alarm(d: dict) -> m.AlarmResponse:
+    header = d.get("header")
+    return m.AlarmResponse(
+        header=decode_header(header) if header is not None else None,
+        alarms=[m.AlarmMember(member_id=_int(a.get("memberID")),
+                              alarm=_enum(m.AlarmType, a.get("alarm")))
+                for a in d.get("alarms") or ()],
+    )
+
+
+def decode_defragment(d: dict) -> m.DefragmentResponse:
+    header = d.get("header")
+    return m.DefragmentResponse(header=decode_header(header) if header is not None else None)
+
+
 def decode_health(d: dict) -> m.HealthResponse:
     # etcd writes the flag as the string "true"; accept a JSON bool too.
     health = d.get("health")
@@ -294,6 +382,20 @@ ROUTES = {
                                 decode_status, True),
     "Cluster.MemberList": Route("POST", "/v3/cluster/member/list", encode_empty,
                                 decode_member_list, True),
+    "Lease.LeaseGrant": Route("POST", "/v3/lease/grant", encode_lease_grant,
+                              decode_lease_grant, False),
+    "Lease.LeaseRevoke": Route("POST", "/v3/lease/revoke", encode_lease_id,
+                               decode_lease_revoke, False),
+    "Lease.LeaseTimeToLive": Route("POST", "/v3/lease/timetolive",
+                                   encode_lease_time_to_live,
+                                   decode_lease_time_to_live, True),
+    "Lease.LeaseLeases": Route("POST", "/v3/lease/leases", encode_empty,
+                               decode_lease_leases, True),
+    # An alarm request may deactivate alarms, so it is never sent twice.
+    "Maintenance.Alarm": Route("POST", "/v3/maintenance/alarm", encode_alarm,
+                               decode_alarm, False),
+    "Maintenance.Defragment": Route("POST", "/v3/maintenance/defragment", encode_empty,
+                                    decode_defragment, False),
     # Plain HTTP endpoints beside the gateway; they take no request body.
     "Health": Route("GET", "/health", None, decode_health, True,
                     lambda document: "health" in document),

@@ -234,6 +234,11 @@ class EndpointPool:
             self._ssl = ssl.create_default_context()
         self._idle: list[Connection] = []
 
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """What connections to this endpoint are wrapped in (None: plain)."""
+        return self._ssl
+
     async def acquire(self, connect_timeout: float | None) -> Connection:
         if self.invalid is not None:
             raise OSError(f"invalid endpoint {self.endpoint.name!r}: {self.invalid}")

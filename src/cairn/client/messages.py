@@ -43,6 +43,29 @@ class CompareTarget(enum.IntEnum):
     LEASE = 4
 
 
+class EventType(enum.IntEnum):
+    PUT = 0
+    DELETE = 1
+
+
+class WatchFilter(enum.IntEnum):
+    """Events a watcher asks the server not to send."""
+    NOPUT = 0
+    NODELETE = 1
+
+
+class AlarmType(enum.IntEnum):
+    NONE = 0
+    NOSPACE = 1
+    CORRUPT = 2
+
+
+class AlarmAction(enum.IntEnum):
+    GET = 0
+    ACTIVATE = 1
+    DEACTIVATE = 2
+
+
 # -- requests -----------------------------------------------------------------
 
 @dataclass(slots=True)
@@ -110,6 +133,69 @@ class CompactionRequest:
 
 @dataclass(slots=True)
 class StatusRequest:
+    pass
+
+
+@dataclass(slots=True)
+class WatchCreateRequest:
+    """Watch [key, range_end) from ``start_revision`` (0: from the next
+    change on).  ``watch_id`` 0 lets the server choose the id."""
+    key: bytes
+    range_end: bytes = b""
+    start_revision: int = 0
+    progress_notify: bool = False
+    filters: list[WatchFilter] = field(default_factory=list)
+    prev_kv: bool = False
+    watch_id: int = 0
+    fragment: bool = False
+
+
+@dataclass(slots=True)
+class WatchCancelRequest:
+    watch_id: int
+
+
+@dataclass(slots=True)
+class WatchProgressRequest:
+    pass
+
+
+@dataclass(slots=True)
+class LeaseGrantRequest:
+    ttl: int
+    id: int = 0
+
+
+@dataclass(slots=True)
+class LeaseRevokeRequest:
+    id: int
+
+
+@dataclass(slots=True)
+class LeaseTimeToLiveRequest:
+    id: int
+    keys: bool = False
+
+
+@dataclass(slots=True)
+class LeaseLeasesRequest:
+    pass
+
+
+@dataclass(slots=True)
+class LeaseKeepAliveRequest:
+    id: int
+
+
+@dataclass(slots=True)
+class AlarmRequest:
+    action: AlarmAction = AlarmAction.GET
+    member_id: int = 0
+    alarm: AlarmType = AlarmType.NONE
+
+
+@dataclass(slots=True)
+class DefragmentRequest:
     pass
 
 
@@ -226,3 +312,95 @@ class VersionResponse:
     """``GET /version``."""
     etcdserver: str = ""
     etcdcluster: str = ""
+
+
+@dataclass(slots=True)
+class Event:
+    type: EventType = EventType.PUT
+    kv: KeyValue = field(default_factory=KeyValue)
+    prev_kv: KeyValue | None = None
+
+
+@dataclass(slots=True)
+class WatchResponse:
+    """One response on a watch stream.  The first for a watcher has
+    ``created`` set (with ``canceled`` too when the create failed); one
+    with ``canceled`` is the last.  ``watch_id`` is -1 on a progress
+    notification for the whole stream and on a failed create."""
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+    watch_id: int = 0
+    created: bool = False
+    canceled: bool = False
+    compact_revision: int = 0
+    cancel_reason: str = ""
+    fragment: bool = False
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def is_progress_notify(self) -> bool:
+        """No events, nothing created or canceled: the watcher has seen
+        every change up to ``header.revision``."""
+        return (not self.events and not self.canceled and not self.created
+                and self.compact_revision == 0 and self.header.revision != 0)
+
+
+@dataclass(slots=True)
+class LeaseGrantResponse:
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+    id: int = 0
+    ttl: int = 0
+    error: str = ""
+
+
+@dataclass(slots=True)
+class LeaseRevokeResponse:
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+
+
+@dataclass(slots=True)
+class LeaseTimeToLiveResponse:
+    """``ttl`` is the remaining time in seconds, -1 for a lease that has
+    expired or never existed (``granted_ttl`` is then 0)."""
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+    id: int = 0
+    ttl: int = 0
+    granted_ttl: int = 0
+    keys: list[bytes] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LeaseStatus:
+    id: int = 0
+
+
+@dataclass(slots=True)
+class LeaseLeasesResponse:
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+    leases: list[LeaseStatus] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LeaseKeepAliveResponse:
+    """``ttl`` 0: the lease is gone (expired, revoked or never granted)."""
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+    id: int = 0
+    ttl: int = 0
+
+
+@dataclass(slots=True)
+class AlarmMember:
+    member_id: int = 0
+    alarm: AlarmType = AlarmType.NONE
+
+
+@dataclass(slots=True)
+class AlarmResponse:
+    """``header`` is None when the server sent none: etcd 3.4 answers
+    alarm requests without one."""
+    header: ResponseHeader | None = None
+    alarms: list[AlarmMember] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DefragmentResponse:
+    header: ResponseHeader | None = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import weakref
 from typing import Any, Protocol
 
 import orjson
@@ -26,7 +27,10 @@ import orjson
 from . import gateway
 from .errors import (DeadlineExceeded, EtcdError, GrpcCode, Unavailable,
                      code_for_http_status, error_from_status)
+from .gateway_streams import STREAM_ROUTES
 from .http import ConnectionLost, Endpoint, EndpointPool, build_request
+from .streams import GatewayStream
+from .websocket import HandshakeRefused, WebSocket
 
 # Go's context error text, which etcdctl prints for an expired deadline.
 DEADLINE_MESSAGE = "context deadline exceeded"
@@ -44,6 +48,11 @@ class Transport(Protocol):
         in ``gateway.ROUTES``),
         to ``endpoint`` alone if given, else to the configured endpoints with
         fail-over; return the decoded response message."""
+
+    async def open_stream(self, rpc: str, *, endpoint: str | None = None,
+                          timeout: float | None = None) -> GatewayStream:
+        """Open a bidirectional stream for ``rpc`` ("Watch.Watch",
+        "Lease.LeaseKeepAlive") on the first endpoint that answers."""
 
     async def close(self) -> None:
         ...
@@ -64,6 +73,8 @@ class GatewayTransport:
         self.dial_timeout = dial_timeout
         # Extra request headers, e.g. {"Authorization": token}.
         self.headers = dict(headers or {})
+        # Open streams, closed with the transport.
+        self._streams: weakref.WeakSet[GatewayStream] = weakref.WeakSet()
 
     @property
     def endpoints(self) -> list[str]:
@@ -140,7 +151,43 @@ class GatewayTransport:
             await asyncio.sleep(min(backoff, remaining))
             backoff = min(backoff * 2, _BACKOFF_MAX)
 
+    async def open_stream(self, rpc: str, *, endpoint: str | None = None,
+                          timeout: float | None = None) -> GatewayStream:
+        """One round over the endpoints (``endpoint`` alone if given),
+        starting with the last one that answered; raises Unavailable when
+        none could be reached, the server's error when one refused."""
+        route = STREAM_ROUTES[rpc]
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        names = [endpoint] if endpoint is not None else [
+            self._order[(self._preferred + i) % len(self._order)]
+            for i in range(len(self._order))]
+        last_error: BaseException | None = None
+        for name in names:
+            pool = self._pool(name)
+            if pool.invalid is not None:
+                last_error = pool.invalid
+                continue
+            connect_timeout = _min_timeout(self.dial_timeout, _remaining(loop, deadline))
+            try:
+                ws = await WebSocket.connect(pool.endpoint, route.path,
+                                             ssl_context=pool.ssl_context,
+                                             headers=self.headers, timeout=connect_timeout)
+            except HandshakeRefused as exc:
+                raise _status_error(exc.status, exc.body) from None
+            except (OSError, asyncio.TimeoutError) as exc:
+                last_error = exc
+                continue
+            if endpoint is None:
+                self._preferred = self._order.index(name)
+            stream = GatewayStream(ws, route, name)
+            self._streams.add(stream)
+            return stream
+        raise Unavailable(_unreachable_message(names, last_error)) from last_error
+
     async def close(self) -> None:
+        for stream in list(self._streams):
+            stream.close()
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
