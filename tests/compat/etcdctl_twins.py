@@ -82,12 +82,14 @@ class Etcd:
 
 
 def start_etcd(data_root: str, name: str, advertised_peer_url: str,
-               port: int | None = None, extra_args: tuple = ()) -> Etcd:
+               port: int | None = None, extra_args: tuple = (), command=None) -> Etcd:
+    """An etcd (or, with command, another server taking etcd's flags, such
+    as cairn) on free loopback ports."""
     port, peer = port or free_port(), free_port()
     data_dir = os.path.join(data_root, f"{name}.etcd")
     log_path = os.path.join(data_root, f"{name}.log")
     argv = [
-        ETCD, "--name", "default", "--data-dir", data_dir,
+        *(command or [ETCD]), "--name", "default", "--data-dir", data_dir,
         "--listen-client-urls", f"http://127.0.0.1:{port}",
         "--advertise-client-urls", f"http://127.0.0.1:{port}",
         "--listen-peer-urls", f"http://127.0.0.1:{peer}",
@@ -95,9 +97,16 @@ def start_etcd(data_root: str, name: str, advertised_peer_url: str,
         "--initial-cluster", f"default={advertised_peer_url}",
         *extra_args,
     ]
+    env = dict(os.environ)
+    if command:
+        src = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
     return Etcd(proc, port, log_path)
+
+
+CAIRN_COMMAND = [sys.executable, "-m", "cairn", "serve"]
 
 
 @dataclass

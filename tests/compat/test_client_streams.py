@@ -1,5 +1,5 @@
 """cairn's client streams (watch, lease keep-alive) and lease, alarm and
-defragment calls against a real etcd 3.4 gateway."""
+defragment calls against a real etcd 3.4 gateway and against cairn."""
 
 from __future__ import annotations
 
@@ -17,15 +17,17 @@ from cairn.client.messages import EventType, WatchFilter
 from cairn.client.streams import GatewayStream, StreamBroken
 from cairn.client.websocket import WebSocket
 
-from .etcdctl_twins import etcd, free_port, start_etcd, wait_until  # noqa: F401
+from .etcdctl_twins import CAIRN_COMMAND, etcd, free_port, start_etcd, wait_until  # noqa: F401
 
 DEADLINE_S = 10.0
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=["etcd", "cairn"])
+def server(tmp_path_factory, request):
+    """The client's streams against etcd (the reference) and cairn."""
     root = str(tmp_path_factory.mktemp("streams"))
-    started = start_etcd(root, "streams", f"http://127.0.0.1:{free_port()}")
+    command = CAIRN_COMMAND if request.param == "cairn" else None
+    started = start_etcd(root, "streams", f"http://127.0.0.1:{free_port()}", command=command)
     try:
         wait_until(started.healthy, 30, "etcd")
         yield started

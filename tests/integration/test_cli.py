@@ -93,3 +93,46 @@ def test_endpoint_status_table(cairn):
     status = json.loads(out)[0]["Status"]
     assert status["leader"] == status["header"]["member_id"]
     assert status["raftAppliedIndex"] >= 1 and status["dbSize"] > 0
+
+
+def _lease_session(endpoint):
+    code, out, err = run_cli(endpoint, ["lease", "grant", "60"], None)
+    assert code == 0, err
+    lease = re.match(r"lease ([0-9a-f]+) granted with TTL\(60s\)", out).group(1)
+    outputs = [out.replace(lease, "LEASE")]
+    for args in (["put", "svc/db0", "10.0.0.8", "--lease", lease], ["lease", "list"],
+                 ["lease", "timetolive", lease, "--keys"], ["lease", "keep-alive", "--once", lease],
+                 ["lease", "revoke", lease], ["lease", "timetolive", lease], ["get", "svc/db0"],
+                 ["alarm", "list"], ["defrag"]):
+        code, out, err = run_cli(endpoint, args, None)
+        text = re.sub(r"remaining\((59|60)s\)", "remaining(~60s)", out.replace(lease, "LEASE"))
+        outputs.append((code, normalise(text, endpoint), normalise(err, endpoint)))
+    return outputs
+
+
+def test_cli_leases_alarms_defrag_print_what_they_print_against_etcd(twins):
+    etcd, cairn = twins
+    assert _lease_session(cairn.url) == _lease_session(etcd.url)
+
+
+def test_cli_watch_runs_a_command_per_event(cairn, tmp_path):
+    out_file = tmp_path / "events"
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "cairn", "--endpoints", cairn.url, "watch", "svc/", "--prefix", "--",
+         "sh", "-c", 'echo "$ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $ETCD_WATCH_VALUE" >> %s' % out_file],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=servers.ROOT)
+    try:
+        def watching():
+            status, body = cairn.request("GET", "/metrics")
+            return b"\netcd_debugging_mvcc_watcher_total 1.0" in body
+
+        servers.wait_until(watching, timeout=30, what="the cairn watch command to start watching")
+        run_cli(cairn.url, ["put", "svc/db0", "10.0.0.8"], None)
+        run_cli(cairn.url, ["del", "svc/db0"], None)
+        servers.wait_until(lambda: out_file.exists() and len(out_file.read_text().splitlines()) == 2,
+                           timeout=30, what="both events to run the command")
+        # etcdctl hands the values over quoted, as Go's %q prints them
+        assert out_file.read_text().splitlines() == ['"PUT" "svc/db0" "10.0.0.8"', '"DELETE" "svc/db0" ""']
+    finally:
+        watcher.terminate()
+        watcher.wait(10)

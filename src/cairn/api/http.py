@@ -245,6 +245,10 @@ class HttpProtocol(asyncio.Protocol):
         if opener is None or headers.get(b"upgrade", b"").lower() != b"websocket" or not key:
             self._reply_error(400, b"400 Bad Request")
             return
+        if self._parser.get_method() != b"GET":  # etcd's proxy upgrades GETs only
+            self._transport.write(encode_response(Response(405, b"Method Not Allowed\n", TEXT), False))
+            self._close()
+            return
         self._closing = True  # this protocol object is done with the connection
         self._transport.write(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

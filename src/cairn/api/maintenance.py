@@ -55,9 +55,8 @@ class Maintenance(GatewayService):
         except (JsonError, EtcdError) as exc:
             return self._error(exc, "Alarm", started)
         if req.action == ALARM_GET:
-            response = AlarmResponse(header=ResponseHeader(), alarms=self.server.alarms.list())
-            return self._ok(response, "Alarm", started)
-        return self._propose(req, "Alarm", started)
+            return self._ok(AlarmResponse(alarms=self.server.alarms.list()), "Alarm", started, header=False)
+        return self.node.propose(req), lambda f: self._finish("Alarm", started, f, header=False)
 
     def defragment(self, request):
         started = time.perf_counter()
@@ -74,7 +73,7 @@ class Maintenance(GatewayService):
             if isinstance(exc, EtcdError):
                 return self._error(exc, "Defragment", started)
             raise exc
-        return self._ok(DefragmentResponse(header=ResponseHeader()), "Defragment", started)
+        return self._ok(DefragmentResponse(), "Defragment", started, header=False)
 
 
 class Cluster(GatewayService):

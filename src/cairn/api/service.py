@@ -86,11 +86,11 @@ class GatewayService:
     def _propose(self, req, method, started):
         return self.node.propose(req), lambda f: self._finish(method, started, f)
 
-    def _finish(self, method, started, future):
+    def _finish(self, method, started, future, header=True):
         exc = future.exception()
         if exc is not None:
             return self._error(exc, method, started)
-        return self._ok(future.result(), method, started)
+        return self._ok(future.result(), method, started, header)
 
     def _linearizable(self, read, req, method, started):
         """Serves read(req) once the read barrier has passed."""
@@ -105,14 +105,19 @@ class GatewayService:
         except EtcdError as exc:
             return self._error(exc, method, started)
 
-    def _ok(self, response, method, started):
-        header = response.header
-        if header is None:
-            header = response.header = ResponseHeader(revision=self.store.current_revision)
-        server = self.server
-        header.cluster_id = server.cluster_id
-        header.member_id = server.member_id
-        header.raft_term = self.node.term
+    def _ok(self, response, method, started, header=True):
+        """A 200 with the response's JSON; header=False leaves the header out
+        (etcd's Alarm and Defragment answers carry none)."""
+        if header:
+            header = response.header
+            if header is None:
+                header = response.header = ResponseHeader(revision=self.store.current_revision)
+            server = self.server
+            header.cluster_id = server.cluster_id
+            header.member_id = server.member_id
+            header.raft_term = self.node.term
+        else:
+            response.header = None
         body = orjson.dumps(response_json(response))
         self._count(method, "OK", started)
         return Response(200, body, JSON, GRPC_METADATA)

@@ -92,6 +92,7 @@ class GatewayStream:
         self.response = response
         self._buffer = b""
         self._failed = False
+        self._handled = False  # a message was read: later unreadable ones are skipped
 
     def header(self, revision):
         node = self.server.node
@@ -126,9 +127,16 @@ class GatewayStream:
             return self.fail(EtcdError("grpc: received message larger than max", codec.RESOURCE_EXHAUSTED))
         for value in values:
             try:
-                self.handle(decode_message(value))
+                message = decode_message(value)
+            except JsonError as exc:
+                if self._handled:
+                    continue  # etcd's gateway skips what it cannot read after the first message
+                return self.fail(exc)
+            try:
+                self.handle(message)
             except (JsonError, EtcdError) as exc:
                 return self.fail(exc)
+            self._handled = True
 
     def end_of_input(self):
         if self._buffer.strip() and not self._failed:

@@ -74,7 +74,15 @@ class WebSocketResponse:
         return not self.protocol.paused
 
     def fail_plain(self, response):
-        return False  # the handshake is done: errors travel as messages
+        """A first message that failed: its error body as one message, then
+        the connection closes (what etcd's proxy does)."""
+        if self.finished or self.protocol.closing:
+            return False
+        self.finished = True
+        self.protocol.transport.write(server_frame(TEXT, response.body))
+        self.protocol.closing = True
+        self.protocol.transport.close()
+        return True
 
     def finish(self):
         if not self.finished:

@@ -146,8 +146,9 @@ class WatchSession:
             if compact_revision:
                 self.watchers.pop(watch_id, None)
                 self.options.pop(watch_id, None)
+                # etcd's header here carries no revision
                 return self._send(WatchResponse(
-                    header=self.header(self.store.current_revision), watch_id=watch_id, canceled=True,
+                    header=self.header(0), watch_id=watch_id, canceled=True,
                     compact_revision=compact_revision, cancel_reason=COMPACTED))
             accepted = self._send_events(watch_id, events)
             if not accepted:
