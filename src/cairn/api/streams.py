@@ -161,7 +161,9 @@ class WatchStream(GatewayStream):
 
         watching = server.watching
         self.session = WatchSession(watching.hub, server.store, self.header, self.result, loop=server.loop,
-                                    progress_interval=server.watch_progress_interval, on_work=watching.kick)
+                                    progress_interval=server.watch_progress_interval, on_work=watching.kick,
+                                    # etcd splits only what would exceed gRPC's send limit for requests
+                                    fragment_bytes=server.config.max_request_bytes + (512 << 10))
         response.on_resume = self.session.resumed
         server.metrics.watch_streams.add(1)
 
