@@ -73,10 +73,17 @@ def _side(args, endpoint, env_extra, endpoints_flag):
 
 def compare(twins, *args, stdin: bytes = b"", env=None, cairn_env=None,
             endpoints_flag=True, usage=False, collapse_table=False,
-            subprocess_cairn=False) -> Result:
-    """Run both, assert equal; returns etcdctl's (normalised) result."""
+            subprocess_cairn=False, same_server=None) -> Result:
+    """Run both, assert equal; returns etcdctl's (normalised) result.
+
+    Read-only `endpoint status` runs both programs against the same etcd
+    (same_server defaults to it): twin etcds' database files do not grow
+    page for page alike, so their DB SIZE may differ."""
+    if same_server is None:
+        same_server = "status" in args
+    b_server = twins.a if same_server else twins.b
     a_args, a_env = _side(list(args), twins.a.endpoint, env, endpoints_flag)
-    b_args, b_env = _side(list(args), twins.b.endpoint,
+    b_args, b_env = _side(list(args), b_server.endpoint,
                           cairn_env if cairn_env is not None else env, endpoints_flag)
     want = _run(etcdctl_argv(), a_args, stdin, a_env)
     if subprocess_cairn:
@@ -85,8 +92,8 @@ def compare(twins, *args, stdin: bytes = b"", env=None, cairn_env=None,
         got = _run_in_process(b_args, stdin, b_env)
     want = Result(want.code, _normalise(want.out, twins.a.endpoint, "etcdctl"),
                   _normalise(want.err, twins.a.endpoint, "etcdctl"))
-    got = Result(got.code, _normalise(got.out, twins.b.endpoint, "cairn"),
-                 _normalise(got.err, twins.b.endpoint, "cairn"))
+    got = Result(got.code, _normalise(got.out, b_server.endpoint, "cairn"),
+                 _normalise(got.err, b_server.endpoint, "cairn"))
     if collapse_table:
         # Timings change column widths; compare the table's cells only.
         for r in (want, got):
