@@ -126,7 +126,7 @@ class Member:
             member_id=self.member_id, loop=self.loop, metrics=self.metrics,
             tick_seconds=config.heartbeat_interval / 1000.0,
             max_request_bytes=config.max_request_bytes, snapshot_count=config.snapshot_count,
-            on_fatal=self.fatal,
+            on_fatal=self.fatal, request_timeout=5.0 + 2 * config.election_timeout / 1000.0,
         )
         self.leases = LeaseService(self.lessor, self.store, self.node, self.loop, self.metrics,
                                    election_timeout=config.election_timeout / 1000.0,

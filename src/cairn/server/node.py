@@ -15,8 +15,17 @@ import collections
 import heapq
 import itertools
 import logging
+import time
 
-from cairn._codec import ErrNoLeader, ErrRequestTooLarge, ErrStopped, InternalRequest, encode_internal_request
+from cairn._codec import (
+    ErrLeaderChanged,
+    ErrNoLeader,
+    ErrRequestTooLarge,
+    ErrStopped,
+    ErrTimeout,
+    InternalRequest,
+    encode_internal_request,
+)
 from cairn._raft import ProposalDropped, ROLE_LEADER
 
 from .completion import Completion
@@ -36,7 +45,7 @@ MAX_READYS_IN_FLIGHT = 4
 
 class Node:
     def __init__(self, *, raft, raftlog, writer, applier, member_id, loop, metrics, tick_seconds,
-                 max_request_bytes, snapshot_count, on_fatal):
+                 max_request_bytes, snapshot_count, on_fatal, request_timeout=7.0, clock=time.monotonic):
         self.raft = raft
         self.raftlog = raftlog
         self.writer = writer
@@ -48,6 +57,11 @@ class Node:
         self.on_fatal = on_fatal
         self.max_request_bytes = max_request_bytes
         self.snapshot_count = snapshot_count
+        # a proposal or read not done by then fails with "request timed out"
+        # (etcd: 5 s + 2 election timeouts)
+        self.request_timeout = request_timeout
+        self.clock = clock
+        self._deadlines = collections.deque()  # (deadline, proposal id), in proposal order
         applier.on_persisted = self._compact_log
 
         self.leader_id = 0
@@ -63,7 +77,7 @@ class Node:
         self._propose_buf = []
         self._read_ctx = itertools.count(1)
         self._reads_new = []  # futures waiting for the next ReadIndex round
-        self._reads_sent = {}  # ctx bytes -> futures
+        self._reads_sent = {}  # ctx bytes -> (deadline, futures)
         self._reads_index = []  # heap of (read index, seq, futures) waiting for apply
         self._seq = itertools.count()
         self._scheduled = False
@@ -89,7 +103,7 @@ class Node:
             if not future.done():
                 future.set_exception(ErrStopped())
         self._proposals.clear()
-        for futures in list(self._reads_sent.values()) + [self._reads_new] + [w[2] for w in self._reads_index]:
+        for futures in [f for _, f in self._reads_sent.values()] + [self._reads_new] + [w[2] for w in self._reads_index]:
             for future in futures:
                 if not future.done():
                     future.set_exception(ErrStopped())
@@ -108,6 +122,7 @@ class Node:
             future.set_exception(ErrRequestTooLarge())
             return future
         self._proposals[rid] = (future, request)
+        self._deadlines.append((self.clock() + self.request_timeout, rid))
         self._propose_buf.append(data)
         self._kick()
         return future
@@ -134,6 +149,7 @@ class Node:
     def _tick(self):
         if self._stopped:
             return
+        self._expire(self.clock())
         self.raft.tick()
         self._ticker = self.loop.call_later(self.tick_seconds, self._tick)
         self._kick()
@@ -170,9 +186,31 @@ class Node:
                 self._drop(batch)
         if self._reads_new:
             ctx = next(self._read_ctx).to_bytes(8, "big")
-            self._reads_sent[ctx] = self._reads_new
-            self._reads_new = []
-            self.raft.read_index(ctx)
+            futures, self._reads_new = self._reads_new, []
+            try:
+                self.raft.read_index(ctx)
+            except ProposalDropped:  # no leader known
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(ErrNoLeader())
+            else:
+                self._reads_sent[ctx] = (self.clock() + self.request_timeout, futures)
+
+    def _expire(self, now):
+        """Fails proposals and reads that outlived the request timeout (a
+        proposal lost with a leader, a read its round never answered)."""
+        deadlines, proposals = self._deadlines, self._proposals
+        while deadlines and deadlines[0][0] <= now:
+            _, rid = deadlines.popleft()
+            entry = proposals.pop(rid, None)
+            if entry is not None and not entry[0].done():
+                entry[0].set_exception(ErrTimeout())
+                self.metrics.proposals_failed.inc()
+        if self._reads_sent:
+            for ctx, (deadline, futures) in list(self._reads_sent.items()):
+                if deadline <= now:
+                    del self._reads_sent[ctx]
+                    _fail(futures, ErrTimeout())
 
     def _drop(self, batch):
         for data in batch:
@@ -191,9 +229,9 @@ class Node:
             self._apply(rd.committed_entries)
         if rd.read_states:
             for index, ctx in rd.read_states:
-                futures = self._reads_sent.pop(ctx, None)
-                if futures:
-                    self._wait_applied(index, futures)
+                sent = self._reads_sent.pop(ctx, None)
+                if sent:
+                    self._wait_applied(index, sent[1])
         slot = [rd, None, False]  # Ready, the hard state written with it, persisted
         self._readys.append(slot)
         if rd.entries or (rd.hard_state is not None and rd.must_sync):
@@ -298,6 +336,11 @@ class Node:
         if leader_id != self.leader_id:
             if leader_id:
                 self.metrics.leader_changes.inc()
+            if self.leader_id and self._reads_sent:
+                # reads waiting on the old leader's round will not be answered
+                for _, futures in self._reads_sent.values():
+                    _fail(futures, ErrLeaderChanged())
+                self._reads_sent.clear()
             self.leader_id = leader_id
         leading_before = self.role == ROLE_LEADER
         self.role = role
@@ -338,3 +381,9 @@ class Node:
     @property
     def is_leader(self):
         return self.role == ROLE_LEADER
+
+
+def _fail(futures, exc):
+    for future in futures:
+        if not future.done():
+            future.set_exception(exc)
