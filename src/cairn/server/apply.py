@@ -20,7 +20,7 @@ from cairn._codec import (
     TxnRequest,
     peek_request_id,
 )
-from cairn.storage.tables import APPLIED_INDEX, COMPACT_REVISION, u64
+from cairn.storage.tables import APPLIED_INDEX, APPLIED_TERM, COMPACT_REVISION, u64
 
 log = logging.getLogger("cairn.apply")
 
@@ -36,6 +36,7 @@ class Applier:
         self.loop = loop
         self.on_persisted = on_persisted  # on_persisted(index): state machine durable up to index
         self.applied_index = applied_index
+        self.applied_term = 0  # the term of the entry at applied_index (once one is applied here)
         self.persisted_index = applied_index
         self._dirty = False  # applied entries not yet handed to the writer
         self._timer = None
@@ -85,6 +86,7 @@ class Applier:
                     if local is not None and not local[0].done():
                         local[0].set_result(result)
             applied = entry.index
+            self.applied_term = entry.term
         self.applied_index = applied
         for observer in self.observers:
             observer()
@@ -126,6 +128,7 @@ class Applier:
         revision = store.current_revision
         dbs = self._environment.db  # looked up when the job runs: a defragment reopens them
         index = u64(applied)
+        term = u64(self.applied_term)
         compact_revision = None
         if store.compact_revision != self._compact_revision:
             self._compact_revision = store.compact_revision
@@ -148,6 +151,7 @@ class Applier:
                     else:
                         txn.put(key, value, db=db)
             txn.put(APPLIED_INDEX, index, db=meta_db)
+            txn.put(APPLIED_TERM, term, db=meta_db)  # a snapshot's (index, term) is read from these
 
         def done(future):
             if future.cancelled() or future.exception() is not None:

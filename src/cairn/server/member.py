@@ -31,7 +31,7 @@ from cairn.api.router import Router
 from cairn.metrics import Metrics
 from cairn.storage.env import Environment
 from cairn.storage.raftlog import RaftLog
-from cairn.storage.tables import APPLIED_INDEX, CLUSTER_ID, COMPACT_REVISION, MEMBER_ID, from_u64, u64
+from cairn.storage.tables import APPLIED_INDEX, APPLIED_TERM, CLUSTER_ID, COMPACT_REVISION, MEMBER_ID, from_u64, u64
 from cairn.storage.writer import Writer
 
 from . import identity
@@ -83,6 +83,7 @@ class Member:
 
         with env.read() as txn:
             applied = _meta_int(txn, env, APPLIED_INDEX)
+            applied_term = _meta_int(txn, env, APPLIED_TERM)
             raw = txn.get(COMPACT_REVISION, db=env.db["meta"])
             compact_revision = from_u64(raw) if raw else -1  # -1: never compacted
 
@@ -115,6 +116,7 @@ class Member:
             check_quorum=True,
         )
         applier = self.applier = Applier(self.store, self.writer, env, applied, self.loop)
+        applier.applied_term = applied_term
         applier.alarms = self.alarms
         applier.register(AlarmRequest, self.alarms.apply)
         applier.add_part("meta", self.alarms.take_writes)
