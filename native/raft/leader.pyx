@@ -53,7 +53,8 @@ cdef int bcast_append(Raft r) except -1:
         if v != r.id:
             maybe_send_append(r, v, True)
     for v in r.trk.learners:
-        maybe_send_append(r, v, True)
+        if v != r.id:
+            maybe_send_append(r, v, True)
     return 0
 
 

@@ -92,9 +92,10 @@ cdef class Progress:
     cdef void become_probe(self):
         # After a snapshot, resume right after it; otherwise right after the
         # last known match.
+        cdef uint64_t pending = self.pending_snapshot
         if self.state == PROGRESS_SNAPSHOT:
             self.reset_state(PROGRESS_PROBE)
-            self.next = max(self.match + 1, self.pending_snapshot + 1)
+            self.next = max(self.match + 1, pending + 1)
         else:
             self.reset_state(PROGRESS_PROBE)
             self.next = self.match + 1
