@@ -58,8 +58,17 @@ cdef str conf_change_refusal(Raft r, bytes data):
 cdef ConfState apply_conf_change(Raft r, ConfChange cc):
     # The server applies a committed configuration change: the membership
     # changes now, on every member as it applies the entry.
-    cdef set voters = set(r.trk.voters)
-    cdef set learners = set(r.trk.learners)
+    cdef set voters, learners
+    cdef ConfState cs
+    if r.restore_pending != 0:
+        # an entry from before the snapshot raft already took on
+        change_membership(r.applied_voters, r.applied_learners, cc)
+        cs = ConfState.__new__(ConfState)
+        cs.voters = sorted(r.applied_voters)
+        cs.learners = sorted(r.applied_learners)
+        return cs
+    voters = set(r.trk.voters)
+    learners = set(r.trk.learners)
     if not change_membership(voters, learners, cc):
         return r.trk.conf_state()
     r.trk.set_members(voters, learners, r.log.last_index() + 1)
@@ -132,10 +141,28 @@ cdef int handle_snapshot(Raft r, Message m) except -1:
         r.log.commit_to(s.index)
         resp.index = r.log.committed
     else:
+        if r.restore_pending == 0:
+            r.applied_voters = set(r.trk.voters)
+            r.applied_learners = set(r.trk.learners)
+        r.restore_pending = s.index
         r.log.restore_snapshot(s)
         r.trk.set_members(s.conf_state.voters, s.conf_state.learners, s.index + 1)
         resp.index = s.index
     return send(r, resp)
+
+
+cdef int snapshot_installed(Raft r, SnapshotMeta s) except -1:
+    # The server installed s (advance of its Ready): its applied state has
+    # s's membership, which is trk's unless a newer snapshot is pending.
+    r.log.snapshot_applied(s.index)
+    if s.index >= r.restore_pending:
+        r.restore_pending = 0
+        r.applied_voters = None
+        r.applied_learners = None
+    else:
+        r.applied_voters = set(s.conf_state.voters)
+        r.applied_learners = set(s.conf_state.learners)
+    return 0
 
 
 # -- leadership transfer --------------------------------------------------

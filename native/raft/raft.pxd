@@ -48,6 +48,13 @@ cdef class Raft:
                                 #   change in the log, or the last index when it
                                 #   took office (one may be among the entries)
     cdef readonly uint64_t lead_transferee      # leader: member it hands over to
+    # While a restored snapshot's Ready is not advanced, the server may
+    # still apply entries handed out before it; their configuration
+    # changes apply to the membership of the server's applied state
+    # (applied_voters/learners), not to trk, which is the snapshot's.
+    cdef uint64_t restore_pending               # index of that snapshot, or 0
+    cdef set applied_voters
+    cdef set applied_learners
 
     # time, in ticks
     cdef int election_timeout
@@ -104,6 +111,7 @@ cdef str conf_change_refusal(Raft r, bytes data)
 cdef bint send_snapshot(Raft r, uint64_t to, Progress pr) except -1
 cdef int report_snapshot(Raft r, uint64_t to, bint ok) except -1
 cdef int handle_snapshot(Raft r, Message m) except -1
+cdef int snapshot_installed(Raft r, SnapshotMeta s) except -1
 cdef int transfer_leader(Raft r, uint64_t to) except -1
 cdef int abort_leader_transfer(Raft r) except -1
 cdef int maybe_timeout_now(Raft r, uint64_t to, Progress pr) except -1

@@ -56,10 +56,12 @@ cdef int check_message(Raft r, Message m) except -1:
 
 def bootstrap(ConfState conf_state not None):
     """The first log of every member of a new cluster: one committed
-    configuration change per member, so that a member added later can
-    rebuild the membership by applying the log from index 1 (etcd's
-    bootstrap).  Returns (entries, hard_state) to persist, together with
-    conf_state, before the first RawNode starts."""
+    configuration change per member (etcd's bootstrap).  Returns (entries,
+    hard_state) to persist, with an empty ConfState, before the first
+    RawNode starts.  Every member, a founder or one added later, then
+    rebuilds the membership by applying the log from index 1, so all agree
+    on the membership at every index; a founder becomes a voter (and may
+    campaign) once it has applied its own entry."""
     cdef list ents = []
     cdef ConfChange cc
     for id in conf_state.voters:
@@ -285,7 +287,7 @@ cdef class RawNode:
         cdef Raft r = self.raft
         cdef Entry last
         if rd.snapshot is not None:
-            r.log.snapshot_applied(rd.snapshot.index)
+            snapshot_installed(r, rd.snapshot)
         if rd.entries:
             last = <Entry>rd.entries[len(rd.entries) - 1]
             r.log.stable_to(last.index, rd.log_generation)

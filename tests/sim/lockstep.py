@@ -127,6 +127,7 @@ class Lockstep:
     # -- conveniences -------------------------------------------------------
 
     def elect(self, i):
+        self.process(i)     # a bootstrapped member is a voter once it applied its log
         self.nodes[i].campaign()
         self.stabilize()
         assert self.nodes[i].role == 2, "member %d did not win" % i

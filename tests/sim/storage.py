@@ -17,7 +17,8 @@ from cairn._raft import bootstrap
 class MemoryStorage:
     def __init__(self, voters=(), learners=(), bootstrapped=False):
         """A fresh member's storage: the membership in the conf state and an
-        empty log, or (bootstrapped) also the log of bootstrap()."""
+        empty log, or (bootstrapped) no membership and the log of
+        bootstrap(), which builds it up when applied."""
         self.hard_state = HardState()
         self.conf_state = ConfState(voters, learners)
         self.ents = []              # entries first_index() .. last_index()
@@ -27,6 +28,7 @@ class MemoryStorage:
         self.snapshot_data = None
         if bootstrapped:
             ents, self.hard_state = bootstrap(self.conf_state)
+            self.conf_state = ConfState()
             self.persist(None, ents)
 
     # -- the LogStorage protocol ---------------------------------------

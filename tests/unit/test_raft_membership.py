@@ -26,10 +26,16 @@ def test_bootstrap_writes_one_committed_change_per_member():
         bootstrap(ConfState([], learners=[3]))
 
 
-def test_a_bootstrapped_single_member_campaigns_at_once():
-    # its committed bootstrap entries are not applied yet, but applying them
-    # would not change the membership it starts with
-    node = RawNode(1, MemoryStorage([1], bootstrapped=True))
+def test_a_bootstrapped_member_becomes_a_voter_by_applying_its_entry():
+    st = MemoryStorage([1], bootstrapped=True)
+    node = RawNode(1, st)
+    node.campaign()
+    assert node.role == ROLE_FOLLOWER and not node.is_member
+    rd = node.ready()
+    assert [e.index for e in rd.committed_entries] == [1]
+    assert node.apply_conf_change(ConfChange.decode(rd.committed_entries[0].data)) == (
+        ConfState([1]))
+    node.advance(rd)
     node.campaign()
     assert node.role == ROLE_LEADER and node.term == 2
 
