@@ -37,6 +37,9 @@ class Config:
         self.compact_rate = rng.choice((0.0, 0.003, 0.01, 0.03))
         # the transport streams the sender's newest snapshot, made on demand
         self.fresh_snapshots = rng.random() < 0.5
+        # members whose server applies committed entries rarely (a slow
+        # disk): they know of committed changes long before applying them
+        self.slow_appliers = rng.choice((0, 0, 1, 2))
         # members added later rebuild the membership from the bootstrap log
         self.bootstrapped = self.reconfig_rate > 0 or rng.random() < 0.5
 
@@ -263,7 +266,11 @@ class Simulation:
         elif y < 0.80:
             self.persist(m)
         elif y < 0.92:
-            self.apply(m)
+            # slow appliers lag only while the faults last: settling asks
+            # for progress, which a real server's applier always makes
+            if (not clients or m.id > self.config.slow_appliers
+                    or self.rng.random() < 0.05):
+                self.apply(m)
         elif y < 0.98:
             self.propose(m)
         else:
