@@ -8,7 +8,15 @@ from libc.stdint cimport int32_t, uint64_t
 
 cpdef enum EntryType:
     ENTRY_NORMAL = 0
-    ENTRY_CONF_CHANGE = 1
+    ENTRY_CONF_CHANGE = 1       # data is an encoded ConfChange
+
+
+# What a ConfChange does to the member it names (etcd's numbering).
+cpdef enum ConfChangeType:
+    CONF_CHANGE_ADD_NODE = 0            # add as voter, or promote a learner
+    CONF_CHANGE_REMOVE_NODE = 1
+    CONF_CHANGE_UPDATE_NODE = 2         # membership unchanged; context is news for the server
+    CONF_CHANGE_ADD_LEARNER_NODE = 3    # add as learner, or demote a voter
 
 
 # Message types.  Local ones (HUP, BEAT, UNREACHABLE, CHECK_QUORUM) never
@@ -61,6 +69,20 @@ cdef class HardState:
 cdef class ConfState:
     cdef public list voters     # member ids (int), never None
     cdef public list learners
+
+    cdef int encode_into(self, WriteBuffer buf) except -1
+    cdef int decode_from(self, ReadBuffer rb) except -1
+
+
+cdef class ConfChange:
+    # One membership change, carried as the data of an ENTRY_CONF_CHANGE
+    # entry and applied when that entry is applied.  `id` and `context` are
+    # the server's (a request id to match the apply with its waiter; the
+    # member's name and URLs); raft reads only type and node_id.
+    cdef public uint64_t id
+    cdef public int32_t type
+    cdef public uint64_t node_id
+    cdef public bytes context   # never None
 
     cdef int encode_into(self, WriteBuffer buf) except -1
     cdef int decode_from(self, ReadBuffer rb) except -1

@@ -10,6 +10,8 @@ MESSAGE_TYPE_NAMES = {int(t): t.name for t in MessageType}
 # cpdef enums publish only the enum classes.
 globals().update({t.name: int(t) for t in MessageType if t != MSG_TYPE_COUNT})
 globals().update({t.name: int(t) for t in EntryType})
+globals().update({t.name: int(t) for t in ConfChangeType})
+CONF_CHANGE_TYPE_NAMES = {int(t): t.name for t in ConfChangeType}
 
 
 cdef inline uint32_t _field_number(uint64_t key) except? 0xFFFFFFFF:
@@ -236,6 +238,72 @@ cdef class ConfState:
 
     def __repr__(self):
         return "ConfState(voters=%r, learners=%r)" % (self.voters, self.learners)
+
+
+cdef class ConfChange:
+    # etcd's raftpb.ConfChange field numbers: id=1 type=2 node_id=3 context=4
+
+    def __cinit__(self):
+        self.context = b""
+
+    def __init__(self, int32_t type=CONF_CHANGE_ADD_NODE, uint64_t node_id=0,
+                 bytes context not None=b"", uint64_t id=0):
+        self.id = id
+        self.type = type
+        self.node_id = node_id
+        self.context = context
+
+    cdef int encode_into(self, WriteBuffer buf) except -1:
+        buf.pb_varint(1, self.id)
+        _write_int32(buf, 2, self.type)
+        buf.pb_varint(3, self.node_id)
+        buf.pb_bytes(4, self.context)
+        return 0
+
+    cdef int decode_from(self, ReadBuffer rb) except -1:
+        cdef uint64_t key
+        cdef uint32_t field
+        while not rb.at_end():
+            key = rb.read_uvarint()
+            field = _field_number(key)
+            if field == 1:
+                _expect_wire(key, WIRE_VARINT)
+                self.id = rb.read_uvarint()
+            elif field == 2:
+                _expect_wire(key, WIRE_VARINT)
+                self.type = _read_int32(rb)
+            elif field == 3:
+                _expect_wire(key, WIRE_VARINT)
+                self.node_id = rb.read_uvarint()
+            elif field == 4:
+                _expect_wire(key, WIRE_LEN)
+                self.context = rb.read_len_bytes()
+            else:
+                rb.skip_field(key & 7)
+        return 0
+
+    def encode(self):
+        cdef WriteBuffer buf = WriteBuffer.__new__(WriteBuffer, len(self.context) + 32)
+        self.encode_into(buf)
+        return buf.to_bytes()
+
+    @classmethod
+    def decode(cls, bytes data not None):
+        cdef ConfChange cc = ConfChange.__new__(ConfChange)
+        cc.decode_from(ReadBuffer.__new__(ReadBuffer, data))
+        return cc
+
+    def __eq__(self, other):
+        if not isinstance(other, ConfChange):
+            return NotImplemented
+        cdef ConfChange o = <ConfChange>other
+        return (self.id == o.id and self.type == o.type and self.node_id == o.node_id
+                and self.context == o.context)
+
+    def __repr__(self):
+        return "ConfChange(type=%s, node_id=%d, context=%s, id=%d)" % (
+            CONF_CHANGE_TYPE_NAMES.get(self.type, self.type), self.node_id,
+            _short(self.context), self.id)
 
 
 cdef class SnapshotMeta:

@@ -47,10 +47,12 @@ cdef int step_follower(Raft r, Message m) except -1:
         r.lead = m.frm
         return handle_heartbeat(r, m)
     if m.type == MSG_SNAP:
-        # snapshot installation arrives with log compaction (a later issue)
         r.election_elapsed = 0
         r.lead = m.frm
-        return 0
+        return handle_snapshot(r, m)
+    if m.type == MSG_TIMEOUT_NOW:
+        # the leader hands over (§3.10): campaign now, without a pre-vote
+        return hup(r, CAMPAIGN_TRANSFER)
     if m.type == MSG_READ_INDEX:
         if r.lead == 0:
             return 0
@@ -76,7 +78,7 @@ cdef int step_candidate(Raft r, Message m) except -1:
         return handle_heartbeat(r, m)
     if m.type == MSG_SNAP:
         become_follower(r, m.term, m.frm)
-        return 0
+        return handle_snapshot(r, m)
     if m.type == my_resp:
         result = poll(r, m.frm, not m.reject)
         if result == VOTE_WON:

@@ -28,11 +28,8 @@ cdef bint maybe_send_append(Raft r, uint64_t to, bint send_if_empty) except -1:
         return False
     prev_index = pr.next - 1
     if r.log.is_compacted(prev_index):
-        # The follower needs entries the storage no longer has; only a
-        # snapshot can bring it up to date (snapshot transfer is a later
-        # issue: until then the follower stays in SNAPSHOT and gets nothing).
-        pr.become_snapshot(r.log.first_index() - 1)
-        return False
+        # the follower needs entries the storage no longer has
+        return send_snapshot(r, to, pr)
     last = r.log.last_index()
     if pr.next <= last:
         ents = r.log.slice(pr.next, last + 1, r.max_msg_size)
@@ -55,6 +52,9 @@ cdef int bcast_append(Raft r) except -1:
     for v in r.trk.voters:
         if v != r.id:
             maybe_send_append(r, v, True)
+    for v in r.trk.learners:
+        if v != r.id:
+            maybe_send_append(r, v, True)
     return 0
 
 
@@ -63,14 +63,15 @@ cdef int bcast_heartbeat(Raft r, bytes ctx) except -1:
     # follower may not have the entries past it yet.
     cdef Progress pr
     cdef Message m
-    for v in r.trk.voters:
-        if v == r.id:
-            continue
-        pr = <Progress>r.trk.progress[v]
-        m = new_message(MSG_HEARTBEAT, v, r.id, r.term)
-        m.commit = min(pr.match, r.log.committed)
-        m.context = ctx
-        send(r, m)
+    for members in (r.trk.voters, r.trk.learners):
+        for v in <list>members:
+            if v == r.id:
+                continue
+            pr = <Progress>r.trk.progress[v]
+            m = new_message(MSG_HEARTBEAT, v, r.id, r.term)
+            m.commit = min(pr.match, r.log.committed)
+            m.context = ctx
+            send(r, m)
     return 0
 
 
@@ -131,6 +132,8 @@ cdef int handle_append_resp(Raft r, Progress pr, Message m) except -1:
     # keep the pipeline full while the in-flight window allows
     while maybe_send_append(r, m.frm, False):
         pass
+    if m.frm == r.lead_transferee:
+        maybe_timeout_now(r, m.frm, pr)
     return 0
 
 
@@ -167,13 +170,14 @@ cdef int step_leader(Raft r, Message m) except -1:
                 (<Progress>p).recent_active = False
         return 0
     if m.type == MSG_PROP:
-        if not m.entries:
-            return 0
+        if not m.entries or r.lead_transferee != 0:
+            return 0    # dropped: leadership is being handed over
         ents = [new_entry(0, 0, (<Entry>e).type, (<Entry>e).data) for e in m.entries]
+        filter_conf_changes(r, ents)
         append_entries(r, ents)
         return bcast_append(r)
     if m.type == MSG_READ_INDEX:
-        if m.frm != r.id and not r.trk.is_voter(m.frm):
+        if m.frm != r.id and m.frm not in r.trk.progress:
             return 0
         return leader_read_index(r, m.context, 0 if m.frm == r.id else m.frm)
 

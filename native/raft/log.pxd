@@ -15,6 +15,9 @@ cdef class RaftLog:
     #   storage is read only below _offset; storage may still hold stale
     #   entries at or above _offset (a conflicting suffix that the server
     #   truncates when it persists the next Ready's entries).
+    #   after a snapshot is restored, _floor == snapshot index + 1 ==
+    #   _offset, and nothing below it is read (storage still holds the old
+    #   log until the server installs the snapshot).
     cdef object storage
     cdef list _ents                 # Entry, consecutive indexes from _offset
     cdef uint64_t _offset
@@ -32,6 +35,8 @@ cdef class RaftLog:
     # back by an entry of the original term.
     cdef readonly uint64_t generation
     cdef list _truncations
+    cdef uint64_t _floor            # first index after the newest restored snapshot
+    cdef SnapshotMeta _snapshot     # restored, not yet handed out in a Ready
 
     cdef int restore(self, uint64_t committed, uint64_t applied) except -1
     cdef uint64_t last_index(self)
@@ -50,6 +55,9 @@ cdef class RaftLog:
     cdef bint maybe_append(self, uint64_t index, uint64_t log_term, uint64_t committed,
                            list ents, uint64_t *last_new) except -1
     cdef int commit_to(self, uint64_t index) except -1
+    cdef int restore_snapshot(self, SnapshotMeta s) except -1
+    cdef SnapshotMeta take_snapshot(self)
+    cdef int snapshot_applied(self, uint64_t index) except -1
     # persistence and application, driven by RawNode
     cdef bint has_unstable_to_hand_out(self)
     cdef list take_unstable(self)

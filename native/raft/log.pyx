@@ -19,6 +19,8 @@ cdef class RaftLog:
         self.applied = 0
         self.generation = 0
         self._truncations = []
+        self._floor = 0
+        self._snapshot = None
 
     cdef int restore(self, uint64_t committed, uint64_t applied) except -1:
         # Called once at start-up with the persisted commit index and the
@@ -31,6 +33,9 @@ cdef class RaftLog:
                 "hard state commit %d is beyond the last log index %d" % (committed, last))
         if applied > last:
             raise ValueError("applied index %d is beyond the last log index %d" % (applied, last))
+        if applied + 1 < self.first_index():
+            raise ValueError("applied index %d is below the compaction point %d"
+                             % (applied, self.first_index() - 1))
         self.committed = max(committed, applied)
         self.applying = applied
         self.applied = applied
@@ -45,7 +50,8 @@ cdef class RaftLog:
         return self._offset_term
 
     cdef uint64_t first_index(self) except 0:
-        return self.storage.first_index()
+        cdef uint64_t first = self.storage.first_index()
+        return first if first > self._floor else self._floor
 
     cdef uint64_t term(self, uint64_t i) except? 0:
         # 0 when the entry is unknown: past the last index or compacted away
@@ -55,7 +61,7 @@ cdef class RaftLog:
             return 0
         if i == self._offset - 1:
             return self._offset_term
-        if i + 1 < <uint64_t>self.storage.first_index():
+        if i + 1 < self.first_index():
             return 0
         return self.storage.term(i)
 
@@ -64,7 +70,7 @@ cdef class RaftLog:
         # after it up to first_index - 1)
         if i + 1 >= self._offset:
             return False
-        return i + 1 < <uint64_t>self.storage.first_index()
+        return i + 1 < self.first_index()
 
     cdef bint match_term(self, uint64_t i, uint64_t t) except -1:
         # an entry past our end matches nothing (term() says 0 there)
@@ -185,6 +191,42 @@ cdef class RaftLog:
                 raise RaftInvariantError("commit index %d is beyond the last index %d"
                                          % (index, self.last_index()))
             self.committed = index
+        return 0
+
+    cdef int restore_snapshot(self, SnapshotMeta s) except -1:
+        # The log restarts after a snapshot of committed state (a follower
+        # that lacks entry s.index of term s.term).  Until the server has
+        # installed it, storage still holds the old log: _floor keeps every
+        # read above the snapshot.  Readys taken before this one persist
+        # entries that no longer count (a truncation at s.index + 1).
+        if s.index <= self.committed:
+            raise RaftInvariantError("restoring snapshot %d at or below commit index %d"
+                                     % (s.index, self.committed))
+        self.generation += 1
+        self._truncations.append((self.generation, s.index + 1))
+        self._ents = []
+        self._offset = s.index + 1
+        self._offset_term = s.term
+        self._stable = s.index + 1
+        self._in_progress = s.index + 1
+        self._floor = s.index + 1
+        self.committed = s.index
+        self.applying = s.index
+        self._snapshot = s
+        return 0
+
+    cdef SnapshotMeta take_snapshot(self):
+        cdef SnapshotMeta s = self._snapshot
+        self._snapshot = None
+        return s
+
+    cdef int snapshot_applied(self, uint64_t index) except -1:
+        # the server installed the snapshot at index: its state is applied
+        if index > self.applying:
+            raise RaftInvariantError("snapshot %d installed past applying %d"
+                                     % (index, self.applying))
+        if index > self.applied:
+            self.applied = index
         return 0
 
     cdef bint has_unstable_to_hand_out(self):

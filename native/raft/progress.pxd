@@ -43,6 +43,7 @@ cdef class Progress:
     cdef void become_probe(self)
     cdef void become_replicate(self)
     cdef void become_snapshot(self, uint64_t snapshot_index)
+    cdef void snapshot_done(self, bint ok)
     cdef bint maybe_update(self, uint64_t n)
     cdef bint maybe_decr_to(self, uint64_t rejected, uint64_t match_hint)
     cdef bint is_paused(self)
@@ -57,18 +58,30 @@ cdef enum VoteResult:
 
 
 cdef class ProgressTracker:
-    # Membership as the leader tracks it: the voters, a Progress per member,
-    # and the votes of the election in progress.
-    # Invariant: progress has exactly one entry per id in voters.
+    # Membership as this member applied it: the voters (who elect and whose
+    # acknowledgements commit), the learners (who only receive the log), a
+    # Progress per member (the leader's view of its log), and the votes of
+    # the election in progress.
+    # Invariants: voters and learners are sorted and disjoint; progress has
+    # exactly one entry per id in voters or learners; votes hold only
+    # answers from voters.
     cdef readonly list voters           # sorted member ids
+    cdef readonly list learners         # sorted member ids
+    cdef frozenset _voter_set
     cdef readonly dict progress         # id -> Progress
     cdef dict votes                     # id -> granted (bool)
     cdef Py_ssize_t max_inflight
 
     cdef bint is_voter(self, uint64_t id)
+    cdef int set_members(self, voters, learners, uint64_t next_index) except -1
+    cdef ConfState conf_state(self)
     cdef void reset_votes(self)
     cdef int record_vote(self, uint64_t id, bint granted) except -1
     cdef int vote_result(self) except -1
     cdef uint64_t committed(self) except? 0
     cdef bint quorum_active(self) except -1
     cdef bint has_quorum(self, set ids) except -1
+
+
+cdef bint change_membership(set voters, set learners, ConfChange cc) except -1
+cdef str conf_change_error(set voters, set learners, ConfChange cc)

@@ -92,9 +92,10 @@ cdef class Progress:
     cdef void become_probe(self):
         # After a snapshot, resume right after it; otherwise right after the
         # last known match.
+        cdef uint64_t pending = self.pending_snapshot
         if self.state == PROGRESS_SNAPSHOT:
             self.reset_state(PROGRESS_PROBE)
-            self.next = max(self.match + 1, self.pending_snapshot + 1)
+            self.next = max(self.match + 1, pending + 1)
         else:
             self.reset_state(PROGRESS_PROBE)
             self.next = self.match + 1
@@ -106,6 +107,16 @@ cdef class Progress:
     cdef void become_snapshot(self, uint64_t snapshot_index):
         self.reset_state(PROGRESS_SNAPSHOT)
         self.pending_snapshot = snapshot_index
+
+    cdef void snapshot_done(self, bint ok):
+        # The transport delivered the snapshot (ok) or gave up on it.  Probe
+        # from just after it (or after match), but only once the follower
+        # has answered something: its acknowledgement of the snapshot, or a
+        # heartbeat.
+        if not ok:
+            self.pending_snapshot = 0
+        self.become_probe()
+        self.probe_sent = True
 
     cdef bint maybe_update(self, uint64_t n):
         # An acknowledgement that the follower's log matches ours up to n.
@@ -166,6 +177,7 @@ cdef class Progress:
             "probe_sent": self.probe_sent,
             "recent_active": self.recent_active,
             "inflight": len(self.inflights),
+            "pending_snapshot": self.pending_snapshot,
         }
 
     def __repr__(self):
@@ -174,25 +186,54 @@ cdef class Progress:
 
 cdef class ProgressTracker:
 
-    def __cinit__(self, voters, Py_ssize_t max_inflight):
-        self.voters = sorted(set(int(v) for v in voters))
+    def __cinit__(self, voters, learners, Py_ssize_t max_inflight):
         self.max_inflight = max_inflight
+        self.voters = []
+        self.learners = []
+        self._voter_set = frozenset()
         self.progress = {}
         self.votes = {}
-        for v in self.voters:
-            if v == 0:
-                raise ValueError("member id 0 is reserved for 'none'")
-            self.progress[v] = Progress.__new__(Progress, 0, 1, max_inflight)
+        self.set_members(voters, learners, 1)
 
     cdef bint is_voter(self, uint64_t id):
-        return id in self.progress
+        return id in self._voter_set
+
+    cdef int set_members(self, voters, learners, uint64_t next_index) except -1:
+        # Takes on a new membership.  Members that stay keep their Progress;
+        # new ones start probing at next_index and count as recently active,
+        # so that CheckQuorum does not hold it against them before they had
+        # a chance to answer.
+        cdef Progress pr
+        cdef set v = set(int(x) for x in voters)
+        cdef set l = set(int(x) for x in learners) - v
+        if 0 in v or 0 in l:
+            raise ValueError("member id 0 is reserved for 'none'")
+        old = self.progress
+        self.progress = {}
+        for id in v | l:
+            pr = old.get(id)
+            if pr is None:
+                pr = Progress.__new__(Progress, 0, next_index, self.max_inflight)
+                pr.recent_active = True
+            self.progress[id] = pr
+        self.voters = sorted(v)
+        self.learners = sorted(l)
+        self._voter_set = frozenset(v)
+        self.votes = {id: g for id, g in self.votes.items() if id in v}
+        return 0
+
+    cdef ConfState conf_state(self):
+        cdef ConfState cs = ConfState.__new__(ConfState)
+        cs.voters = list(self.voters)
+        cs.learners = list(self.learners)
+        return cs
 
     cdef void reset_votes(self):
         self.votes = {}
 
     cdef int record_vote(self, uint64_t id, bint granted) except -1:
         # the first answer from a voter counts; repeats are ignored
-        if id in self.progress and id not in self.votes:
+        if id in self._voter_set and id not in self.votes:
             self.votes[id] = granted
         return 0
 
@@ -226,3 +267,46 @@ cdef class ProgressTracker:
             if v in ids:
                 n += 1
         return n >= len(self.voters) // 2 + 1
+
+
+# Membership changes, one member at a time (thesis §4.1: any majority of
+# the configuration before a single change overlaps any majority of the
+# configuration after it).  Applying the same sequence of changes twice
+# gives the same membership as applying it once: each change sets where
+# one member stands.
+
+cdef str conf_change_error(set voters, set learners, ConfChange cc):
+    # Why a leader refuses to propose cc on this membership (None: it may).
+    if cc.type < CONF_CHANGE_ADD_NODE or cc.type > CONF_CHANGE_ADD_LEARNER_NODE:
+        return "unknown configuration change type %d" % cc.type
+    if cc.node_id == 0:
+        return "configuration change for member 0"
+    if (cc.type == CONF_CHANGE_REMOVE_NODE or cc.type == CONF_CHANGE_ADD_LEARNER_NODE) and (
+            voters == {cc.node_id}):
+        return "configuration change would leave no voter"
+    return None
+
+
+cdef bint change_membership(set voters, set learners, ConfChange cc) except -1:
+    # Applies cc to the sets in place; returns whether they changed.  What
+    # conf_change_error refuses is a no-op here, so that every member
+    # applies the same committed entry the same way.
+    cdef uint64_t id = cc.node_id
+    if conf_change_error(voters, learners, cc) is not None or cc.type == CONF_CHANGE_UPDATE_NODE:
+        return False
+    if cc.type == CONF_CHANGE_ADD_NODE:
+        if id in voters:
+            return False
+        learners.discard(id)
+        voters.add(id)
+    elif cc.type == CONF_CHANGE_ADD_LEARNER_NODE:
+        if id in learners:
+            return False
+        voters.discard(id)
+        learners.add(id)
+    else:
+        if id not in voters and id not in learners:
+            return False
+        voters.discard(id)
+        learners.discard(id)
+    return True

@@ -8,6 +8,8 @@ cdef enum RaftRole:
 cdef enum CampaignType:
     CAMPAIGN_PRE_ELECTION = 0
     CAMPAIGN_ELECTION = 1
+    CAMPAIGN_TRANSFER = 2       # asked by the leader (MSG_TIMEOUT_NOW): no pre-vote,
+                                #   and voters set their leader lease aside
 
 
 ctypedef int (*step_func)(Raft r, Message m) except -1
@@ -26,6 +28,10 @@ cdef class Raft:
     #     leader counts its own entries only once they are durable)
     #   msgs are ordered as they must be sent; none may leave before the
     #     Ready carrying them has been persisted
+    #   trk holds the membership of the applied log (configuration changes
+    #     take effect when the server applies them, as in etcd-raft)
+    #   in LEADER: no configuration change is appended while one is pending
+    #     (pending_conf_index > log.applied); lead_transferee is 0 or a voter
     cdef readonly uint64_t id
     cdef readonly uint64_t term
     cdef readonly uint64_t vote
@@ -38,6 +44,17 @@ cdef class Raft:
                                 #   committed an entry of its term
     cdef list msgs              # Message, outbound
     cdef list read_states       # (index, ctx), ready for the server
+    cdef readonly uint64_t pending_conf_index   # leader: the newest configuration
+                                #   change in the log, or the last index when it
+                                #   took office (one may be among the entries)
+    cdef readonly uint64_t lead_transferee      # leader: member it hands over to
+    # While a restored snapshot's Ready is not advanced, the server may
+    # still apply entries handed out before it; their configuration
+    # changes apply to the membership of the server's applied state
+    # (applied_voters/learners), not to trk, which is the snapshot's.
+    cdef uint64_t restore_pending               # index of that snapshot, or 0
+    cdef set applied_voters
+    cdef set applied_learners
 
     # time, in ticks
     cdef int election_timeout
@@ -72,7 +89,8 @@ cdef int tick_heartbeat(Raft r) except -1
 cdef bint committed_in_term(Raft r) except -1
 cdef int check_invariants(Raft r) except -1
 cdef int poll(Raft r, uint64_t id, bint granted) except -1
-cdef int hup(Raft r) except -1
+cdef int hup(Raft r, int kind) except -1
+cdef bint has_unapplied_conf_changes(Raft r) except -1
 
 # leader (leader.pyx)
 cdef int step_leader(Raft r, Message m) except -1
@@ -86,6 +104,18 @@ cdef int on_commit(Raft r) except -1
 cdef int handle_append_resp(Raft r, Progress pr, Message m) except -1
 cdef int handle_heartbeat_resp(Raft r, Progress pr, Message m) except -1
 
+# membership, snapshots, leadership transfer (membership.pyx)
+cdef ConfState apply_conf_change(Raft r, ConfChange cc)
+cdef int filter_conf_changes(Raft r, list ents) except -1
+cdef str conf_change_refusal(Raft r, bytes data)
+cdef bint send_snapshot(Raft r, uint64_t to, Progress pr) except -1
+cdef int report_snapshot(Raft r, uint64_t to, bint ok) except -1
+cdef int handle_snapshot(Raft r, Message m) except -1
+cdef int snapshot_installed(Raft r, SnapshotMeta s) except -1
+cdef int transfer_leader(Raft r, uint64_t to) except -1
+cdef int abort_leader_transfer(Raft r) except -1
+cdef int maybe_timeout_now(Raft r, uint64_t to, Progress pr) except -1
+
 # follower and candidate (follower.pyx)
 cdef int step_follower(Raft r, Message m) except -1
 cdef int step_candidate(Raft r, Message m) except -1
@@ -97,3 +127,4 @@ cdef int leader_read_index(Raft r, bytes ctx, uint64_t frm) except -1
 cdef int release_pending_reads(Raft r) except -1
 cdef int leader_read_ack(Raft r, Message m) except -1
 cdef int respond_read(Raft r, uint64_t index, bytes ctx, uint64_t frm) except -1
+cdef int recheck_read_rounds(Raft r) except -1

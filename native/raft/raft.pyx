@@ -1,6 +1,11 @@
 # The Raft state machine: terms, roles and elections (thesis chapter 3 and
 # §9.6 PreVote, §6.2 CheckQuorum).  Replication lives in leader.pyx and
-# follower.pyx, ReadIndex in read_index.pyx.
+# follower.pyx, ReadIndex in read_index.pyx, membership changes, snapshots
+# and leadership transfer in membership.pyx.
+
+# The context of the votes a leadership transfer asks for (§3.10): voters
+# grant them although they heard from the leader within an election timeout.
+cdef bytes CAMPAIGN_TRANSFER_CONTEXT = b"transfer"
 
 
 cdef class Raft:
@@ -32,7 +37,8 @@ cdef class Raft:
         # one seed per cluster still gives each member its own timeouts
         rng_seed(&self.rng, seed ^ (id * <uint64_t>0x9E3779B97F4A7C15))
         self.log = RaftLog(storage)
-        self.trk = ProgressTracker.__new__(ProgressTracker, cs.voters, max_inflight_msgs)
+        self.trk = ProgressTracker.__new__(ProgressTracker, cs.voters, cs.learners,
+                                           max_inflight_msgs)
         self.read_only = ReadOnly.__new__(ReadOnly)
         self.pending_reads = []
         self.msgs = []
@@ -44,7 +50,8 @@ cdef class Raft:
 
 
 cdef bint promotable(Raft r):
-    # only a voter whose log is not waiting on a snapshot may campaign
+    # only a voter may campaign (learners and members not yet added or
+    # already removed never do)
     return r.trk.is_voter(r.id)
 
 
@@ -86,6 +93,7 @@ cdef int reset(Raft r, uint64_t term) except -1:
             pr.recent_active = True
     r.read_only.reset()
     r.pending_reads = []
+    r.lead_transferee = 0
     return 0
 
 
@@ -133,6 +141,9 @@ cdef int become_leader(Raft r) except -1:
     r.role = ROLE_LEADER
     own = <Progress>r.trk.progress[r.id]
     own.become_replicate()
+    # a configuration change may be among the entries it inherited: no new
+    # one until all of them are applied
+    r.pending_conf_index = r.log.last_index()
     # §5.4.2: a leader commits entries of earlier terms only by committing
     # one of its own; an empty entry does that at once (also what ReadIndex
     # waits for, §6.4)
@@ -145,10 +156,43 @@ cdef int poll(Raft r, uint64_t id, bint granted) except -1:
     return r.trk.vote_result()
 
 
-cdef int hup(Raft r) except -1:
+cdef int hup(Raft r, int kind) except -1:
+    # kind: CAMPAIGN_TRANSFER, or CAMPAIGN_ELECTION for "as configured"
     if r.role == ROLE_LEADER or not promotable(r):
         return 0
-    return campaign(r, CAMPAIGN_PRE_ELECTION if r.pre_vote else CAMPAIGN_ELECTION)
+    if has_unapplied_conf_changes(r):
+        # A member counts votes with the membership it applied; one that
+        # knows of a committed change it has not applied would count
+        # against a configuration two changes behind the newest, whose
+        # majorities need not overlap (etcd-io/etcd#7625).  Wait for the
+        # server to apply it.
+        return 0
+    if kind == CAMPAIGN_ELECTION and r.pre_vote:
+        kind = CAMPAIGN_PRE_ELECTION
+    return campaign(r, kind)
+
+
+cdef bint has_unapplied_conf_changes(Raft r) except -1:
+    # Whether applying the committed entries not yet reported applied would
+    # change the membership.  Some of them may have been applied already
+    # (advance not yet called): applying a change twice is harmless here.
+    cdef uint64_t lo = max(r.log.applied, r.log.first_index() - 1) + 1
+    cdef uint64_t hi = r.log.committed + 1
+    cdef set voters, learners
+    cdef list ents
+    cdef bint changed = False
+    if lo >= hi:
+        return False
+    voters = set(r.trk.voters)
+    learners = set(r.trk.learners)
+    while lo < hi:
+        ents = r.log.slice(lo, hi, r.max_msg_size)
+        for e in ents:
+            if (<Entry>e).type == ENTRY_CONF_CHANGE:
+                if change_membership(voters, learners, ConfChange.decode((<Entry>e).data)):
+                    changed = True
+        lo += len(ents)
+    return changed and (voters != set(r.trk.voters) or learners != set(r.trk.learners))
 
 
 cdef int campaign(Raft r, int kind) except -1:
@@ -178,6 +222,8 @@ cdef int campaign(Raft r, int kind) except -1:
         m = new_message(vote_type, v, r.id, term)
         m.index = last_index
         m.log_term = last_term
+        if kind == CAMPAIGN_TRANSFER:
+            m.context = CAMPAIGN_TRANSFER_CONTEXT
         send(r, m)
     return 0
 
@@ -198,9 +244,10 @@ cdef int raft_step(Raft r, Message m) except -1:
             # §4.2.3 / §6.2: a member that heard from a leader within the
             # minimum election timeout ignores vote requests, so a
             # partitioned member that rejoins cannot depose a healthy leader
+            # (unless the leader itself asked for this election: a transfer)
             in_lease = (r.check_quorum and r.lead != 0
                         and r.election_elapsed < r.election_timeout)
-            if in_lease:
+            if in_lease and m.context != CAMPAIGN_TRANSFER_CONTEXT:
                 return 0
         if m.type == MSG_PRE_VOTE:
             pass    # §9.6: a pre-vote never changes the receiver's term
@@ -223,7 +270,7 @@ cdef int raft_step(Raft r, Message m) except -1:
         return 0
 
     if m.type == MSG_HUP:
-        return hup(r)
+        return hup(r, CAMPAIGN_ELECTION)
     if m.type == MSG_VOTE or m.type == MSG_PRE_VOTE:
         # §5.2, §5.4.1: one vote per term, only for a log at least as
         # up-to-date as ours; a pre-vote for a later term is always open
@@ -247,7 +294,7 @@ cdef int tick_election(Raft r) except -1:
     r.election_elapsed += 1
     if promotable(r) and r.election_elapsed >= r.randomized_election_timeout:
         r.election_elapsed = 0
-        hup(r)
+        hup(r, CAMPAIGN_ELECTION)
     return 0
 
 
@@ -256,6 +303,9 @@ cdef int tick_heartbeat(Raft r) except -1:
     r.election_elapsed += 1
     if r.election_elapsed >= r.election_timeout:
         r.election_elapsed = 0
+        if r.lead_transferee != 0:
+            # the transferee did not take over within an election timeout
+            abort_leader_transfer(r)
         if r.check_quorum:
             raft_step(r, new_message(MSG_CHECK_QUORUM, 0, r.id, 0))
             if r.role != ROLE_LEADER:
@@ -279,6 +329,14 @@ cdef int check_invariants(Raft r) except -1:
                                      % (own.match, r.log.persisted_last()))
     if r.role == ROLE_CANDIDATE and r.vote != r.id:
         raise RaftInvariantError("candidate voted for %d" % r.vote)
+    if r.lead_transferee != 0 and (r.role != ROLE_LEADER
+                                   or not r.trk.is_voter(r.lead_transferee)):
+        raise RaftInvariantError("transferring leadership to %d as %d"
+                                 % (r.lead_transferee, r.role))
+    if set(r.trk.progress) != set(r.trk.voters) | set(r.trk.learners) or (
+            set(r.trk.voters) & set(r.trk.learners)):
+        raise RaftInvariantError("membership %r/%r, progress for %r" % (
+            r.trk.voters, r.trk.learners, sorted(r.trk.progress)))
     return 0
 
 

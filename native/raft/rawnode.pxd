@@ -1,8 +1,10 @@
 cdef class Ready:
-    # What the server must do next, in this order: persist hard_state and
-    # entries (in one atomic write, truncating any stored suffix from
-    # entries[0].index on), then send messages, then apply
-    # committed_entries, then call RawNode.advance(ready).
+    # What the server must do next, in this order: install snapshot (when
+    # set) and persist hard_state and entries (in one atomic write,
+    # truncating any stored suffix from entries[0].index on), then send
+    # messages, then apply committed_entries, then call
+    # RawNode.advance(ready).
+    cdef readonly SnapshotMeta snapshot     # None, or the snapshot to install
     cdef readonly HardState hard_state      # None when unchanged
     cdef readonly list entries              # Entry, to persist
     cdef readonly list committed_entries    # Entry, to apply, all persisted

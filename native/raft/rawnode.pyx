@@ -14,11 +14,11 @@ cdef frozenset LOCAL_MESSAGES = frozenset([
 cdef class Ready:
 
     def __repr__(self):
-        return ("Ready(hard_state=%r, entries=%d, committed_entries=%d, messages=%d, "
-                "read_states=%d, soft_state=%r, must_sync=%r)" % (
-                    self.hard_state, len(self.entries), len(self.committed_entries),
-                    len(self.messages), len(self.read_states), self.soft_state,
-                    self.must_sync))
+        return ("Ready(snapshot=%r, hard_state=%r, entries=%d, committed_entries=%d, "
+                "messages=%d, read_states=%d, soft_state=%r, must_sync=%r)" % (
+                    self.snapshot, self.hard_state, len(self.entries),
+                    len(self.committed_entries), len(self.messages), len(self.read_states),
+                    self.soft_state, self.must_sync))
 
 
 cdef int check_message(Raft r, Message m) except -1:
@@ -47,7 +47,32 @@ cdef int check_message(Raft r, Message m) except -1:
         for e in m.entries:
             if not isinstance(e, Entry):
                 raise InvalidMessage("proposal with a non-entry")
+    elif m.type == MSG_SNAP:
+        if m.snapshot is None or m.snapshot.index == 0 or m.snapshot.term == 0 or (
+                m.snapshot.term > m.term):
+            raise InvalidMessage("snapshot message without a snapshot of an earlier term")
     return 0
+
+
+def bootstrap(ConfState conf_state not None):
+    """The first log of every member of a new cluster: one committed
+    configuration change per member (etcd's bootstrap).  Returns (entries,
+    hard_state) to persist, with an empty ConfState, before the first
+    RawNode starts.  Every member, a founder or one added later, then
+    rebuilds the membership by applying the log from index 1, so all agree
+    on the membership at every index; a founder becomes a voter (and may
+    campaign) once it has applied its own entry."""
+    cdef list ents = []
+    cdef ConfChange cc
+    for id in conf_state.voters:
+        ents.append(ConfChange(CONF_CHANGE_ADD_NODE, id))
+    for id in conf_state.learners:
+        ents.append(ConfChange(CONF_CHANGE_ADD_LEARNER_NODE, id))
+    if not conf_state.voters:
+        raise ValueError("a cluster needs at least one voter")
+    ents = [new_entry(1, i + 1, ENTRY_CONF_CHANGE, (<ConfChange>cc).encode())
+            for i, cc in enumerate(ents)]
+    return ents, new_hard_state(1, 0, len(ents))
 
 
 cdef class RawNode:
@@ -80,7 +105,7 @@ cdef class RawNode:
 
     def campaign(self):
         """Starts an election now (with a pre-vote round when pre_vote)."""
-        hup(self.raft)
+        hup(self.raft, CAMPAIGN_ELECTION)
 
     def propose(self, bytes data not None):
         """Appends one entry (leader) or forwards it to the leader.  Returns
@@ -99,6 +124,8 @@ cdef class RawNode:
         if not datas:
             return 0
         if r.role == ROLE_LEADER:
+            if r.lead_transferee != 0:
+                raise ProposalDropped("leadership transfer in progress")
             i = r.log.last_index()
             ents = []
             for d in datas:
@@ -113,6 +140,71 @@ cdef class RawNode:
             send(r, m)
             return 0
         raise ProposalDropped("no leader" if r.lead == 0 else "not the leader")
+
+    def propose_conf_change(self, ConfChange cc not None):
+        """Proposes a membership change (leader: appends it and returns its
+        index; follower: forwards it, returns 0).  The change takes effect
+        when the server applies the entry and calls apply_conf_change.
+        Raises ProposalDropped when no leader takes it: none is known, a
+        transfer is in progress, or another change is pending (appended
+        but not yet applied); ValueError for a change no membership
+        allows (unknown type, member 0, no voter left)."""
+        cdef Raft r = self.raft
+        cdef list ents = [new_entry(0, 0, ENTRY_CONF_CHANGE, cc.encode())]
+        cdef str reason
+        cdef Message m
+        if cc.type < CONF_CHANGE_ADD_NODE or cc.type > CONF_CHANGE_ADD_LEARNER_NODE:
+            raise ValueError("unknown configuration change type %d" % cc.type)
+        if cc.node_id == 0:
+            raise ValueError("configuration change for member 0")
+        if r.role == ROLE_LEADER:
+            if r.lead_transferee != 0:
+                raise ProposalDropped("leadership transfer in progress")
+            reason = conf_change_refusal(r, (<Entry>ents[0]).data)
+            if reason is not None:
+                if r.pending_conf_index > r.log.applied:
+                    raise ProposalDropped(reason)
+                raise ValueError(reason)
+            filter_conf_changes(r, ents)
+            append_entries(r, ents)
+            bcast_append(r)
+            return (<Entry>ents[0]).index
+        if r.role == ROLE_FOLLOWER and r.lead != 0 and r.forward_proposals:
+            m = new_message(MSG_PROP, r.lead, r.id, 0)
+            m.entries = ents
+            send(r, m)
+            return 0
+        raise ProposalDropped("no leader" if r.lead == 0 else "not the leader")
+
+    def apply_conf_change(self, ConfChange cc not None):
+        """The server applies a committed ENTRY_CONF_CHANGE entry (decoded):
+        the membership changes now.  Returns the new ConfState, which the
+        server persists with the applied index.  A removed or demoted
+        leader steps down (its Ready then carries the messages telling the
+        others that the change is committed)."""
+        cdef ConfState cs = apply_conf_change(self.raft, cc)
+        if RAFT_DEBUG:
+            check_invariants(self.raft)
+        return cs
+
+    def transfer_leader(self, uint64_t target):
+        """Leader: hands leadership to voter `target` (etcd's MoveLeader).
+        Proposals raise ProposalDropped until `target` takes over or an
+        election timeout passes.  Raises ProposalDropped on a non-leader,
+        ValueError when target is not a voter."""
+        cdef Raft r = self.raft
+        if r.role != ROLE_LEADER:
+            raise ProposalDropped("not the leader")
+        if target != r.id and not r.trk.is_voter(target):
+            raise ValueError("member %x is not a voter" % target)
+        transfer_leader(r, target)
+        if RAFT_DEBUG:
+            check_invariants(r)
+
+    def report_snapshot(self, uint64_t id, bint ok):
+        """The transport finished streaming the snapshot of a MSG_SNAP to
+        member `id` (ok) or gave up on it."""
+        report_snapshot(self.raft, id, ok)
 
     def step(self, Message m not None):
         """Feeds a message from a peer.  Raises InvalidMessage for a message
@@ -153,7 +245,7 @@ cdef class RawNode:
 
     cpdef bint has_ready(self) except -1:
         cdef Raft r = self.raft
-        if r.msgs or r.read_states:
+        if r.msgs or r.read_states or r.log._snapshot is not None:
             return True
         return (r.log.has_unstable_to_hand_out()
                 or r.log.has_committed_to_hand_out()
@@ -172,6 +264,7 @@ cdef class RawNode:
             self._hs_vote = r.vote
             self._hs_commit = r.log.committed
         rd.log_generation = r.log.generation
+        rd.snapshot = r.log.take_snapshot()
         rd.entries = r.log.take_unstable() if r.log.has_unstable_to_hand_out() else []
         rd.committed_entries = (r.log.take_committed(self.max_committed_size)
                                 if r.log.has_committed_to_hand_out() else [])
@@ -183,7 +276,7 @@ cdef class RawNode:
             rd.soft_state = (r.lead, r.role)
             self._ss_lead = r.lead
             self._ss_role = r.role
-        rd.must_sync = vote_changed or len(rd.entries) > 0
+        rd.must_sync = vote_changed or len(rd.entries) > 0 or rd.snapshot is not None
         # the messages of any open ReadIndex round are on their way now
         r.read_only.close_open_round()
         return rd
@@ -193,6 +286,8 @@ cdef class RawNode:
         rd.committed_entries."""
         cdef Raft r = self.raft
         cdef Entry last
+        if rd.snapshot is not None:
+            snapshot_installed(r, rd.snapshot)
         if rd.entries:
             last = <Entry>rd.entries[len(rd.entries) - 1]
             r.log.stable_to(last.index, rd.log_generation)
@@ -237,6 +332,23 @@ cdef class RawNode:
     def last_index(self):
         return self.raft.log.last_index()
 
+    @property
+    def first_index(self):
+        """First index of this member's log (entries before it are covered
+        by a snapshot)."""
+        return self.raft.log.first_index()
+
+    @property
+    def conf_state(self):
+        """The membership as applied (a fresh ConfState)."""
+        return self.raft.trk.conf_state()
+
+    @property
+    def is_member(self):
+        """Whether this member is a voter or learner in the applied
+        membership (a member added but not yet caught up is not yet)."""
+        return self.raft.id in self.raft.trk.progress
+
     def log_term(self, uint64_t index):
         """Term of entry `index` in this member's log (0 when unknown)."""
         return self.raft.log.term(index)
@@ -266,10 +378,14 @@ cdef class RawNode:
             "leader": r.lead,
             "role": ROLE_NAMES[r.role],
             "voters": list(r.trk.voters),
+            "learners": list(r.trk.learners),
+            "first_index": r.log.first_index(),
         }
         if r.role == ROLE_LEADER:
             st["progress"] = {id: (<Progress>p).as_dict() for id, p in r.trk.progress.items()}
             st["pending_read_rounds"] = len(r.read_only)
+            st["pending_conf_index"] = r.pending_conf_index
+            st["lead_transferee"] = r.lead_transferee
         return st
 
     def __repr__(self):

@@ -43,10 +43,26 @@ cdef int release_pending_reads(Raft r) except -1:
 
 
 cdef int leader_read_ack(Raft r, Message m) except -1:
+    # learners' acknowledgements are recorded but never make a quorum
     cdef ReadRound rnd = r.read_only.recv_ack(m.frm, m.context)
     if rnd is None or not r.trk.has_quorum(rnd.acks):
         return 0
     for done in r.read_only.release_through(rnd):
+        for ctx, frm in (<ReadRound>done).requests:
+            respond_read(r, (<ReadRound>done).index, ctx, frm)
+    return 0
+
+
+cdef int recheck_read_rounds(Raft r) except -1:
+    # After a membership change the acknowledgements a round already has
+    # may form a quorum of the new membership.
+    cdef ReadRound newest = None
+    for rnd in r.read_only.rounds:
+        if r.trk.has_quorum((<ReadRound>rnd).acks):
+            newest = <ReadRound>rnd
+    if newest is None:
+        return 0
+    for done in r.read_only.release_through(newest):
         for ctx, frm in (<ReadRound>done).requests:
             respond_read(r, (<ReadRound>done).index, ctx, frm)
     return 0

@@ -31,6 +31,8 @@ def main(argv=None):
             print("proposed %d, applied %d, network sent %d, dropped %d; %s"
                   % (sim.proposed, sim.checker.max_applied, sim.net.sent, sim.net.dropped,
                      sim.describe()))
+            print("operations: %r; final membership %r"
+                  % (sim.counts, sim.checker.conf_state))
     print("%d seeds, %d failed, %.1fs" % (len(seeds), failed, time.monotonic() - started))
     return 1 if failed else 0
 

@@ -5,7 +5,8 @@ Message.decode), as it would on a real wire.
 Each direction of each pair of members is one link, first-in first-out
 like the TCP connection cairn's transport uses; `reorder_rate` lets a
 message overtake others on its link now and then, and delivery between
-different links interleaves freely.
+different links interleaves freely.  `on_drop` hears of every message
+lost (the sender's transport learns of a failed snapshot stream).
 """
 from collections import deque
 
@@ -13,8 +14,10 @@ from cairn._codec import Message
 
 
 class Network:
-    def __init__(self, rng, drop_rate=0.0, dup_rate=0.0, max_delay=0, reorder_rate=0.0):
+    def __init__(self, rng, drop_rate=0.0, dup_rate=0.0, max_delay=0, reorder_rate=0.0,
+                 on_drop=None):
         self.rng = rng
+        self.on_drop = on_drop
         self.drop_rate = drop_rate
         self.dup_rate = dup_rate
         self.max_delay = max_delay  # in simulation steps
@@ -31,6 +34,8 @@ class Network:
         link = (msg.frm, msg.to)
         if self.rng.random() < self.drop_rate or link in self.cut:
             self.dropped += 1
+            if self.on_drop is not None:
+                self.on_drop(msg)
             return
         data = msg.encode()
         q = self.links.get(link)
@@ -57,10 +62,13 @@ class Network:
         _, data = q[i]
         del q[i]
         self.in_flight -= 1
+        msg = Message.decode(data)
         if link in self.cut:
             self.dropped += 1
+            if self.on_drop is not None:
+                self.on_drop(msg)
             return None
-        return Message.decode(data)
+        return msg
 
     def partition(self, side_a, side_b):
         for a in side_a:

@@ -305,22 +305,6 @@ def test_a_compacted_storage_still_works():
     assert node.commit == 13 and node.log_term(10) == 1 and node.log_term(5) == 0
 
 
-def test_a_follower_needing_compacted_entries_waits_for_a_snapshot():
-    # snapshot transfer is a later issue; until then the leader stops
-    # sending to it instead of failing
-    c = Lockstep(3)
-    c.elect(1)
-    c.isolate(3)
-    c[1].propose_batch([b"a", b"b"])
-    c.stabilize()
-    c.storage[1].compact(2)
-    c.heal()
-    c.tick(1)
-    c.stabilize()
-    assert c[1].status()["progress"][3]["state"] == "snapshot"
-    assert c[1].commit == 3
-
-
 def test_ready_repr_and_type():
     node, st = single()
     node.campaign()

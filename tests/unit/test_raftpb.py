@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cairn import _codec
-from cairn._codec import ConfState, DecodeError, Entry, HardState, Message, SnapshotMeta
+from cairn._codec import (ConfChange, ConfState, DecodeError, Entry, HardState, Message,
+                          SnapshotMeta)
 
 u64 = st.integers(min_value=0, max_value=2**64 - 1)
 small = st.integers(min_value=0, max_value=2**40)
@@ -20,7 +21,9 @@ messages = st.builds(
     entries=st.lists(entries, max_size=4), commit=u64, reject=st.booleans(),
     reject_hint=u64, context=st.binary(max_size=16),
     snapshot=st.one_of(st.none(), snapshots))
-any_message = st.one_of(entries, conf_states, snapshots, messages,
+conf_changes = st.builds(ConfChange, type=st.integers(0, 3), node_id=u64,
+                         context=st.binary(max_size=32), id=u64)
+any_message = st.one_of(entries, conf_states, snapshots, messages, conf_changes,
                         st.builds(HardState, term=u64, vote=u64, commit=u64))
 
 
@@ -42,6 +45,18 @@ def test_field_numbers_follow_etcds_raftpb():
     m = Message(type=_codec.MSG_APP_RESP, to=2, frm=1, term=7, index=9, reject=True,
                 reject_hint=4, context=b"c")
     assert m.encode() == b"\x08\x04\x10\x02\x18\x01\x20\x07\x30\x09\x50\x01\x58\x04\x62\x01c"
+
+
+def test_conf_change_field_numbers_follow_etcds_raftpb():
+    # ConfChange: id=1 type=2 node_id=3 context=4; AddNode=0 RemoveNode=1
+    # UpdateNode=2 AddLearnerNode=3
+    cc = ConfChange(_codec.CONF_CHANGE_ADD_LEARNER_NODE, node_id=5, context=b"m", id=9)
+    assert cc.encode() == b"\x08\x09\x10\x03\x18\x05\x22\x01m"
+    assert ConfChange.decode(b"\x10\x01\x18\x07") == ConfChange(
+        _codec.CONF_CHANGE_REMOVE_NODE, 7)
+    assert (_codec.CONF_CHANGE_ADD_NODE, _codec.CONF_CHANGE_REMOVE_NODE,
+            _codec.CONF_CHANGE_UPDATE_NODE) == (0, 1, 2)
+    assert "CONF_CHANGE_ADD_LEARNER_NODE" in repr(cc)
 
 
 def test_zero_values_are_not_written():
@@ -77,7 +92,8 @@ def test_malformed_bytes_raise_decode_error(cls, data):
 
 
 @settings(max_examples=500)
-@given(st.sampled_from([Entry, HardState, ConfState, SnapshotMeta, Message]), st.binary(max_size=64))
+@given(st.sampled_from([Entry, HardState, ConfState, SnapshotMeta, Message, ConfChange]),
+       st.binary(max_size=64))
 def test_arbitrary_bytes_decode_or_raise_decode_error(cls, data):
     try:
         cls.decode(data)
