@@ -144,6 +144,17 @@ class Metrics:
             "etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.")
         self.leader_changes = Counter(
             "etcd_server_leader_changes_seen_total", "The number of leader changes seen.")
+        # --- peers ------------------------------------------------------------
+        self.peer_sent_bytes = Counter("etcd_network_peer_sent_bytes_total", "The total number of bytes sent to peers.", ("To",))
+        self.peer_received_bytes = Counter("etcd_network_peer_received_bytes_total", "The total number of bytes received from peers.", ("From",))
+        self.peer_sent_failures = Counter("etcd_network_peer_sent_failures_total", "The total number of send failures from peers.", ("To",))
+        self.peer_rtt = Histogram("etcd_network_peer_round_trip_time_seconds", "Round-Trip-Time histogram between peers",
+                                  exponential_buckets(0.0001, 2, 16), ("To",))
+        self.snapshot_send_success = Counter("etcd_network_snapshot_send_success", "Total number of successful snapshot sends", ("To",))
+        self.snapshot_send_failures = Counter("etcd_network_snapshot_send_failures", "Total number of snapshot send failures", ("To",))
+        self.snapshot_receive_success = Counter("etcd_network_snapshot_receive_success", "Total number of successful snapshot receives", ("From",))
+        self.snapshot_apply_in_progress = Gauge(
+            "etcd_server_snapshot_apply_in_progress_total", "1 if the server is applying the incoming snapshot. 0 if none.")
         # --- disk (updated by the writer thread only) ---------------------
         self.wal_fsync_seconds = Histogram(
             "etcd_disk_wal_fsync_duration_seconds",

@@ -2,6 +2,7 @@
 /v3/kv/lease/* aliases etcd keeps for older clients); keep-alive is a
 stream (api/streams.py)."""
 
+import asyncio
 import time
 
 from cairn._codec import (
@@ -15,6 +16,7 @@ from cairn._codec import (
     LeaseTimeToLiveResponse,
     ResponseHeader,
 )
+from cairn.cluster import lease_forward
 
 from .service import GatewayService
 
@@ -59,7 +61,20 @@ class Lease(GatewayService):
             req = self.decode(LeaseTimeToLiveRequest, request)
         except (JsonError, EtcdError) as exc:
             return self._error(exc, "LeaseTimeToLive", started)
+        if self.server.forwards_leases():
+            # only the leader's lessor knows the remaining TTL: ask it
+            task = asyncio.ensure_future(lease_forward.time_to_live(self.server, req.ID, req.keys))
+            return task, lambda t: self._forwarded_ttl(req, started, t)
         return self._linearizable(self._time_to_live, req, "LeaseTimeToLive", started)
+
+    def _forwarded_ttl(self, req, started, task):
+        exc = task.exception()
+        if exc is not None:
+            return self._error(exc, "LeaseTimeToLive", started)
+        ttl, granted, keys = task.result()
+        response = LeaseTimeToLiveResponse(header=ResponseHeader(revision=self.store.current_revision), ID=req.ID,
+                                           TTL=ttl, grantedTTL=granted, keys=list(keys))
+        return self._ok(response, "LeaseTimeToLive", started)
 
     def _time_to_live(self, req):
         ttl, granted, keys = self.leases.time_to_live(req.ID, req.keys)

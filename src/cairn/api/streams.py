@@ -4,10 +4,13 @@ is a sequence of JSON messages read as they arrive, each answer a line
 `{"result":{...}}` of a chunked response; an error ends the stream with a
 line `{"error":{...}}`."""
 
+import asyncio
+
 import orjson
 
 from cairn import _codec as codec
 from cairn._codec import EtcdError, GoJSONError, JsonError, ResponseHeader, decode_first, response_json
+from cairn.cluster import lease_forward
 
 from .errors import GRPC_CODE_NAMES, HTTP_STATUS
 from .http import REASONS, Response
@@ -183,14 +186,39 @@ class KeepAliveStream(GatewayStream):
     answered with its TTL (0 when the lease is unknown or expired: not an
     error); the end of the request body ends the stream."""
 
+    _forwarding = 0  # renewals asked of the leader, not yet answered
+    _ended = False
+
     def handle(self, obj):
         request = codec.request_from_json(codec.LeaseKeepAliveRequest, obj)
-        leases = self.server.leases
+        server = self.server
+        if server.forwards_leases():
+            # a follower: the leader's lessor is the one that expires leases
+            self._forwarding += 1
+            task = asyncio.ensure_future(lease_forward.renew(server, request.ID))
+            task.add_done_callback(lambda t: self._renewed(request.ID, t))
+            return
+        self._answer(request.ID, server.leases.keep_alive(request.ID))
+
+    def _answer(self, lease_id, ttl):
         response = codec.LeaseKeepAliveResponse(
-            header=self.header(self.server.store.current_revision), ID=request.ID, TTL=leases.keep_alive(request.ID))
+            header=self.header(self.server.store.current_revision), ID=lease_id, TTL=ttl)
         self.result(response)
+
+    def _renewed(self, lease_id, task):
+        self._forwarding -= 1
+        if self._failed:
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.fail(exc)
+            return
+        self._answer(lease_id, task.result())
+        if self._ended and not self._forwarding:
+            self.response.finish()
 
     def end_of_input(self):
         super().end_of_input()
-        if not self._failed:
+        self._ended = True
+        if not self._failed and not self._forwarding:
             self.response.finish()

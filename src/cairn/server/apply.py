@@ -12,7 +12,9 @@ its commits the same way, every 100 ms).
 import logging
 
 from cairn._codec import (
+    ENTRY_CONF_CHANGE,
     CompactionRequest,
+    ConfChange,
     DeleteRangeRequest,
     EtcdError,
     InternalRequest,
@@ -45,6 +47,9 @@ class Applier:
         self.alarms = None  # an Alarms: while NOSPACE is raised, space-taking writes are refused
         self._parts = []  # (sub-database name, take_writes) of other replicated state
         self.observers = []  # called after each applied batch (watches, leases)
+        # apply_conf_change(ConfChange) -> result for the proposer; raises an
+        # EtcdError when the change is refused (set by the member)
+        self.apply_conf_change = None
         self._dispatch = {
             PutRequest: store.apply_put,
             DeleteRangeRequest: store.apply_delete_range,
@@ -85,6 +90,8 @@ class Applier:
                 else:
                     if local is not None and not local[0].done():
                         local[0].set_result(result)
+            elif entry.type == ENTRY_CONF_CHANGE:
+                self._apply_conf_change(ConfChange.decode(data), proposals)
             applied = entry.index
             self.applied_term = entry.term
         self.applied_index = applied
@@ -95,6 +102,30 @@ class Applier:
             self.flush()
         elif self._timer is None:
             self._timer = self.loop.call_later(FLUSH_INTERVAL, self.flush)
+
+    def reset_to(self, index, term):
+        """A snapshot replaced the state machine: it covers `index`."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for _, take in self._parts:
+            take()  # changes made before the snapshot are gone with it
+        self.applied_index = self.persisted_index = index
+        self.applied_term = term
+        self._dirty = False
+        self._compact_revision = self.store.compact_revision
+
+    def _apply_conf_change(self, cc, proposals):
+        local = proposals.pop(cc.id, None) if cc.id else None
+        try:
+            result = self.apply_conf_change(cc)
+        except EtcdError as err:
+            log.warning("refused membership change %r: %s", cc, err.message)
+            if local is not None and not local[0].done():
+                local[0].set_exception(err)
+        else:
+            if local is not None and not local[0].done():
+                local[0].set_result(result)
 
     def flush(self):
         """Persists what has been applied, in a transaction of its own; the

@@ -70,3 +70,21 @@ class Completion:
             callback(self)
         except Exception:
             log.exception("completion callback failed")
+
+
+def awaitable(loop, completion):
+    """An asyncio future resolved with a Completion's outcome (for code that
+    awaits; the request path uses callbacks)."""
+    future = loop.create_future()
+
+    def settle(c):
+        if future.done():
+            return
+        exc = c.exception()
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(c.result())
+
+    completion.add_done_callback(settle)
+    return future

@@ -14,7 +14,6 @@ from cairn._codec import (
     ALARM_ACTIVATE,
     ALARM_NOSPACE,
     AlarmRequest,
-    ConfState,
     ErrNoSpace,
     LeaseGrantRequest,
     LeaseRevokeRequest,
@@ -34,7 +33,9 @@ from cairn.storage.raftlog import RaftLog
 from cairn.storage.tables import APPLIED_INDEX, APPLIED_TERM, CLUSTER_ID, COMPACT_REVISION, MEMBER_ID, from_u64, u64
 from cairn.storage.writer import Writer
 
-from . import identity
+from cairn.cluster.peers import Peers
+from cairn.cluster.transport import PeerTransport
+from cairn.cluster import bootstrap
 from .alarms import ALARMS_KEY, Alarms
 from .apply import Applier
 from .compactor import Compactor, parse_retention
@@ -78,8 +79,9 @@ class Member:
         os.makedirs(config.data_dir, mode=0o700, exist_ok=True)
         env = self.environment = Environment(config.data_dir, config.quota_backend_bytes)
         self.writer = Writer(env, self.loop, self.metrics, self.fatal)
-        raftlog = RaftLog(env)
+        raftlog = self.raftlog = RaftLog(env)
         await self._load_identity(raftlog)
+        self.peers = Peers(self)
 
         with env.read() as txn:
             applied = _meta_int(txn, env, APPLIED_INDEX)
@@ -99,6 +101,7 @@ class Member:
             self.store.load(txn.cursor(db=env.db["kv"]).iternext(), compact_revision)
             self.alarms.load(txn.get(ALARMS_KEY, db=env.db["meta"]))
             self.lessor.load(txn.cursor(db=env.db["lease"]).iternext())
+            self.peers.load(txn, env)
         for key, lease_id in self.lessor.attach_all(self.store):
             log.warning("key %r names lease %x, which does not exist", key, lease_id)
         log.info("loaded %d keys at revision %d and %d leases in %.2fs", self.store.key_count,
@@ -123,6 +126,7 @@ class Member:
         applier.add_part("lease", self.lessor.take_pending_writes)
         self.watching = WatchDriver(WatchHub, self.store, self.lessor, env, self.loop, self.metrics)
         applier.observers.append(self.watching.after_apply)
+        self.peers.attach(applier)
         self.node = Node(
             raft=raft, raftlog=raftlog, writer=self.writer, applier=applier,
             member_id=self.member_id, loop=self.loop, metrics=self.metrics,
@@ -136,6 +140,7 @@ class Member:
         applier.register(LeaseGrantRequest, self.leases.apply_grant)
         applier.register(LeaseRevokeRequest, self.leases.apply_revoke)
         self.node.leadership_observers.append(self.leases.on_leadership)
+        self.peer_addresses = await self.peers.start_transport(PeerTransport)
         self.node.start()
         self.compactor = Compactor(
             self.loop, self.node, self.store, config.auto_compaction_mode,
@@ -145,6 +150,7 @@ class Member:
         if list(raftlog.conf_state.voters) == [self.member_id]:
             self.node.campaign()  # a one-member cluster needs no election timeout
         await self._serve_clients()
+        self.peers.start_publishing()
 
     async def _load_identity(self, raftlog):
         env = self.environment
@@ -154,24 +160,10 @@ class Member:
         if member_id:
             self.cluster_id, self.member_id = cluster_id, member_id
             return
-        config = self.config
-        token = config.initial_cluster_token
-        ids = {name: identity.member_id(urls, token) for name, urls in config.initial_cluster.items()}
-        if config.name not in ids:
-            raise RuntimeError("--initial-cluster has no member named %r" % config.name)
-        self.member_id = ids[config.name]
-        self.cluster_id = identity.cluster_id(ids.values())
-        meta_db = env.db["meta"]
-        conf_job = raftlog.conf_state_job(ConfState(voters=sorted(ids.values())))
-        ids_bytes = (u64(self.cluster_id), u64(self.member_id))
-
-        def run(txn):
-            conf_job(txn)
-            txn.put(CLUSTER_ID, ids_bytes[0], db=meta_db)
-            txn.put(MEMBER_ID, ids_bytes[1], db=meta_db)
-
-        await self.writer.submit(run)
-        log.info("bootstrapped member %x of cluster %x", self.member_id, self.cluster_id)
+        if self.config.initial_cluster_state == "existing":
+            self.cluster_id, self.member_id = await bootstrap.join(self.config, env, raftlog, self.writer)
+        else:
+            self.cluster_id, self.member_id = await bootstrap.bootstrap_new(self.config, env, raftlog, self.writer)
 
     async def _serve_clients(self):
         router = Router(self, [Gateway(self), Lease(self), Maintenance(self), Cluster(self)], streams={
@@ -199,11 +191,38 @@ class Member:
             log.info("serving client requests on %s", url)
 
     def members(self):
-        """The cluster's members (one, until membership arrives with the
-        cluster issue)."""
+        """The cluster's members, from the replicated member table (a data
+        directory made before it existed: this member, from its flags)."""
+        members = self.peers.members()
+        if members:
+            return members
         config = self.config
         return [MemberInfo(ID=self.member_id, name=config.name, peerURLs=list(config.initial_advertise_peer_urls),
-                       clientURLs=list(config.advertise_client_urls))]
+                           clientURLs=list(config.advertise_client_urls))]
+
+    def forwards_leases(self):
+        """Whether lease keep-alives and time-to-live questions go to the
+        leader (a follower of a multi-member cluster)."""
+        return not self.node.is_leader and len(self.peers.membership.members) > 1
+
+    def reload_state(self, meta):
+        """After a snapshot replaced the environment: every in-memory state
+        is rebuilt from it, as at start."""
+        env = self.environment
+        self.raftlog.reload()
+        with env.read() as txn:
+            raw = txn.get(COMPACT_REVISION, db=env.db["meta"])
+            compact_revision = from_u64(raw) if raw else -1
+            self.store.reset()
+            self.store.load(txn.cursor(db=env.db["kv"]).iternext(), compact_revision)
+            self.alarms.active.clear()
+            self.alarms.load(txn.get(ALARMS_KEY, db=env.db["meta"]))
+            self.lessor.load(txn.cursor(db=env.db["lease"]).iternext())
+        self.lessor.attach_all(self.store)
+        self.applier.reset_to(meta.index, meta.term)
+        self.writer.db_size = env.size_bytes()
+        self.watching.hub.restore()
+        self.watching.kick()
 
     async def defragment(self):
         """Gives free pages back: a compacting copy of the environment,
@@ -269,6 +288,8 @@ class Member:
             self.leases.stop()
         if self.node is not None:
             self.node.stop()
+        if getattr(self, "peers", None) is not None:
+            await self.peers.stop()
         for server in self.servers:
             await server.wait_closed()
         if self.applier is not None and self.fatal_error is None:

@@ -26,7 +26,8 @@ from cairn._codec import (
     InternalRequest,
     encode_internal_request,
 )
-from cairn._raft import ProposalDropped, ROLE_LEADER
+from cairn._codec import MSG_SNAP
+from cairn._raft import InvalidMessage, ProposalDropped, ROLE_LEADER
 
 from .completion import Completion
 
@@ -88,6 +89,15 @@ class Node:
         self._compaction_waiters = []
         self._stopped = False
         self._ticker = None
+        # the peer transport (send(messages)) and the sender of snapshots
+        # (send_snapshot(message)); None in a one-member cluster
+        self.transport = None
+        self.send_snapshot = None
+        # install_snapshot(SnapshotMeta) -> awaitable: replaces the state
+        # machine and the log with a received snapshot (set by the member)
+        self.install_snapshot = None
+        self._installing = False
+        self._persisted_waiters = []  # futures waiting for every taken Ready to advance
 
     # --- inputs ------------------------------------------------------------
 
@@ -138,9 +148,45 @@ class Node:
         self._kick()
         return future
 
-    def step(self, message):
-        self.raft.step(message)
+    def propose_conf_change(self, cc):
+        """Replicates a membership change; the Completion resolves to what
+        applying it returned."""
+        future = Completion()
+        if self._stopped:
+            future.set_exception(ErrStopped())
+            return future
+        rid = next(self._ids)
+        cc.id = rid
+        try:
+            self.raft.propose_conf_change(cc)
+        except ProposalDropped as exc:
+            future.set_exception(ErrNoLeader() if self.leader_id == 0 else ErrTimeout())
+            log.info("membership change dropped: %s", exc)
+            return future
+        self._proposals[rid] = (future, cc)
+        self._deadlines.append((self.clock() + self.request_timeout, rid))
         self._kick()
+        return future
+
+    def step(self, message):
+        """A peer's message (from the transport)."""
+        if self._stopped:
+            return
+        try:
+            self.raft.step(message)
+        except InvalidMessage as exc:
+            log.warning("dropped an invalid message from %x: %s", message.frm, exc)
+            return
+        self._kick()
+
+    def report_unreachable(self, member_id):
+        if not self._stopped:
+            self.raft.report_unreachable(member_id)
+
+    def report_snapshot(self, member_id, ok):
+        if not self._stopped:
+            self.raft.report_snapshot(member_id, ok)
+            self._kick()
 
     def campaign(self):
         self.raft.campaign()
@@ -163,7 +209,7 @@ class Node:
 
     def _drive(self):
         self._scheduled = False
-        if self._stopped:
+        if self._stopped or self._installing:
             return
         try:
             self._feed()
@@ -221,6 +267,9 @@ class Node:
         self.metrics.proposals_failed.inc(amount=len(batch))
 
     def _handle_ready(self, rd):
+        if rd.snapshot is not None:
+            self._install(rd)
+            return
         if rd.soft_state is not None:
             self._on_soft_state(*rd.soft_state)
         if rd.hard_state is not None:
@@ -283,6 +332,11 @@ class Node:
             self._send(rd.messages)
             self.raft.advance(rd)
             advanced = True
+        if not readys and self._persisted_waiters:
+            waiters, self._persisted_waiters = self._persisted_waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
         if advanced:
             self._kick()
 
@@ -327,10 +381,63 @@ class Node:
             await waiter
 
     def _send(self, messages):
-        if messages:
-            # Peer transport comes with the cluster issue; a one-member
-            # cluster sends nothing.
-            log.debug("dropping %d messages: no peer transport", len(messages))
+        if not messages or self.transport is None:
+            return
+        plain = messages
+        if any(m.type == MSG_SNAP for m in messages):
+            plain = [m for m in messages if m.type != MSG_SNAP]
+            for m in messages:
+                if m.type == MSG_SNAP:
+                    self.send_snapshot(m)
+        self.transport.send(plain)
+
+    def _install(self, rd):
+        """A Ready carrying a leader's snapshot: nothing else happens until
+        the state machine and the log are replaced by it (earlier Readys
+        first finish persisting, in order)."""
+        self._installing = True
+
+        async def run():
+            while self._readys:
+                waiter = self.loop.create_future()
+                self._persisted_waiters.append(waiter)
+                await waiter
+            await self.install_snapshot(rd.snapshot, rd.hard_state)
+            self.commit_index = max(self.commit_index, rd.snapshot.index)
+            if rd.hard_state is not None:
+                self.term = rd.hard_state.term
+                self.raftlog.hard_state = rd.hard_state
+            if rd.soft_state is not None:
+                self._on_soft_state(*rd.soft_state)
+            self._installing = False
+            # the snapshot's entries are the log now: what the Ready carries
+            # beyond it persists as any Ready's would
+            self._handle_ready_after_snapshot(rd)
+
+        task = self.loop.create_task(run())
+        task.add_done_callback(self._installed)
+
+    def _installed(self, task):
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.critical("installing a snapshot failed", exc_info=exc)
+            self.on_fatal(exc)
+
+    def _handle_ready_after_snapshot(self, rd):
+        slot = [rd, None, False]
+        self._readys.append(slot)
+        if rd.entries:
+            run = self.raftlog.append_job(rd.entries, rd.hard_state)
+            slot[1] = rd.hard_state
+            self.writer.submit(run, wal=True).add_done_callback(lambda f: self._persisted(slot, f))
+        else:
+            slot[2] = True
+            self._advance_persisted()
+        if rd.committed_entries:
+            self._apply(rd.committed_entries)
+        self._kick()
 
     def _on_soft_state(self, leader_id, role):
         if leader_id != self.leader_id:

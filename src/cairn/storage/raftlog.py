@@ -12,7 +12,7 @@ append jobs may be queued ahead of it (pipelined Readys).
 
 import struct
 
-from cairn._codec import ConfState, CorruptLogRecord, HardState, decode_log_record, encode_log_record
+from cairn._codec import ConfState, CorruptLogRecord, HardState, SnapshotMeta, decode_log_record, encode_log_record
 
 from .tables import CONF_STATE, HARD_STATE, from_u64, u64
 
@@ -31,6 +31,12 @@ class RaftLog:
         self._environment = environment
         # sub-database handles are looked up when used: a defragment reopens them
         self._dbs = environment.db
+        self.reload()
+
+    def reload(self):
+        """Reads the log's state from the environment (at start, and after a
+        snapshot replaced the environment)."""
+        environment = self._environment
         with environment.read() as txn:
             raw = txn.get(HARD_STATE, db=self._dbs["raft"])
             self.hard_state = HardState.decode(raw) if raw else HardState()
@@ -59,6 +65,14 @@ class RaftLog:
         was committed."""
         if self.hard_state.commit < applied_index:
             self.hard_state = HardState(term=self.hard_state.term, vote=self.hard_state.vote, commit=applied_index)
+
+    def snapshot(self):
+        """The snapshot raft may offer a follower that needs compacted
+        entries: the compaction point (the transport sends the newest state
+        instead, see cluster/snapshots.py), None while nothing is compacted."""
+        if self._start_index == 0:
+            return None
+        return SnapshotMeta(self._start_index, self._start_term, self.conf_state)
 
     def first_index(self) -> int:
         return self._start_index + 1
