@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lease_cell import expired_leases, grant_leases, revoke_leases, write_lease_ids  # noqa: E402
 from report import (failures, noise_warnings, progress_line, render_table,  # noqa: E402
                     summary_rows)
+from cluster_process import ClusterProcess  # noqa: E402
 from server_process import ServerProcess, free_ports  # noqa: E402
 from watch_cell import WatchCell, run_watch_cell  # noqa: E402
 from workload import Cell, b64, preload, range_key, run_wrk, unreadable_keys  # noqa: E402
@@ -84,6 +85,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="where the temporary data dirs go (default: the system temp dir)")
     p.add_argument("--output", default=None, help="JSON result path (default: bench/results/)")
     p.add_argument("--no-install", action="store_true", help="never call apt-get")
+    p.add_argument("--members", type=int, default=1,
+                   help="members per server (3: a 3-member etcd beside a 3-member cairn; load on the leader)")
     args = p.parse_args(argv)
     if args.duration is None:
         args.duration = 2.0 if args.quick else 10.0
@@ -229,13 +232,18 @@ def benchmark(args: argparse.Namespace, data_root: Path, stack: list[ServerProce
     env = dict(os.environ)
     # Lets `python -m cairn` run from a checkout without an install.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
-    ports = free_ports(4)
+    per = 2 * args.members
+    ports = free_ports(2 * per)
     servers: dict[str, ServerProcess] = {}
     for i, (label, cmd) in enumerate((("etcd", args.etcd_cmd), ("cairn", args.cairn_cmd))):
-        server = ServerProcess(label, shlex.split(cmd), data_root / label / "data",
-                               data_root / f"{label}.log", args.quota_backend_bytes,
-                               client_port=ports[2 * i], peer_port=ports[2 * i + 1])
-        (data_root / label).mkdir()
+        if args.members > 1:
+            server = ClusterProcess.build(label, shlex.split(cmd), data_root / label,
+                                          args.quota_backend_bytes, ports[i * per:(i + 1) * per])
+        else:
+            server = ServerProcess(label, shlex.split(cmd), data_root / label / "data",
+                                   data_root / f"{label}.log", args.quota_backend_bytes,
+                                   client_port=ports[2 * i], peer_port=ports[2 * i + 1])
+            (data_root / label).mkdir()
         stack.append(server)
         server.start(env)
         servers[label] = server

@@ -26,7 +26,7 @@ from cairn._codec import (
     InternalRequest,
     encode_internal_request,
 )
-from cairn._codec import MSG_SNAP
+from cairn._codec import MSG_APP, MSG_HEARTBEAT, MSG_PROP, MSG_READ_INDEX, MSG_READ_INDEX_RESP, MSG_SNAP
 from cairn._raft import InvalidMessage, ProposalDropped, ROLE_LEADER
 
 from .completion import Completion
@@ -42,6 +42,10 @@ RIDE_ALONG_RECORDS = 256
 COMPACT_CHUNK = 2048
 # Readys taken but not yet advanced; more wait in Raft for the writer.
 MAX_READYS_IN_FLIGHT = 4
+# Message types sent before the Ready that carries them is persisted
+# (see Node._send_early).
+ALWAYS_EARLY = frozenset((MSG_PROP, MSG_READ_INDEX))
+LEADER_EARLY = frozenset((MSG_APP, MSG_HEARTBEAT, MSG_SNAP, MSG_READ_INDEX_RESP))
 
 
 class Node:
@@ -82,7 +86,7 @@ class Node:
         self._reads_index = []  # heap of (read index, seq, futures) waiting for apply
         self._seq = itertools.count()
         self._scheduled = False
-        self._readys = collections.deque()  # [Ready, hard state written, persisted] in order taken
+        self._readys = collections.deque()  # [Ready, hard state written, persisted, messages to send then], in order taken
         self._lazy_hard_state = None  # a hard state that only moved the commit index
         self._compact_target = 0  # log entries up to this index may be dropped
         self._compacting = False
@@ -281,7 +285,7 @@ class Node:
                 sent = self._reads_sent.pop(ctx, None)
                 if sent:
                     self._wait_applied(index, sent[1])
-        slot = [rd, None, False]  # Ready, the hard state written with it, persisted
+        slot = [rd, None, False, self._send_early(rd.messages)]  # + persisted, messages still to send
         self._readys.append(slot)
         if rd.entries or (rd.hard_state is not None and rd.must_sync):
             hard_state = rd.hard_state if rd.hard_state is not None else self._lazy_hard_state
@@ -326,10 +330,10 @@ class Node:
         readys = self._readys
         advanced = False
         while readys and readys[0][2]:
-            rd, hard_state, _ = readys.popleft()
+            rd, hard_state, _, messages = readys.popleft()
             if rd.entries or hard_state is not None:
                 self.raftlog.persisted(rd.entries, hard_state)
-            self._send(rd.messages)
+            self._send(messages)
             self.raft.advance(rd)
             advanced = True
         if not readys and self._persisted_waiters:
@@ -380,6 +384,28 @@ class Node:
             self._compaction_waiters.append(waiter)
             await waiter
 
+    def _send_early(self, messages):
+        """Sends at once what promises nothing about this member's durable
+        state, and returns the rest (sent once the Ready is persisted): a
+        leader's appends and heartbeats go out while it writes the same
+        entries itself (Raft thesis §10.2.1: the leader counts its own
+        entries only once persisted), so the two fsyncs of a commit overlap;
+        forwarded proposals and read requests carry no state of ours.
+        Votes and append acknowledgements always wait for the write."""
+        if not messages or self.transport is None:
+            return messages
+        leading = self.role == ROLE_LEADER
+        early, late = [], []
+        for m in messages:
+            kind = m.type
+            if kind in ALWAYS_EARLY or (leading and kind in LEADER_EARLY):
+                early.append(m)
+            else:
+                late.append(m)
+        if early:
+            self._send(early)
+        return late
+
     def _send(self, messages):
         if not messages or self.transport is None:
             return
@@ -426,7 +452,7 @@ class Node:
             self.on_fatal(exc)
 
     def _handle_ready_after_snapshot(self, rd):
-        slot = [rd, None, False]
+        slot = [rd, None, False, rd.messages]
         self._readys.append(slot)
         if rd.entries:
             run = self.raftlog.append_job(rd.entries, rd.hard_state)
