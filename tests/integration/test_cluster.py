@@ -241,3 +241,51 @@ def test_leases_kept_alive_through_followers_survive_a_leader_change(three):
 
     # heartbeats stop: the new leader expires it and the key goes
     wait_until(lambda: not alive(), 15, what="the lease to expire without heartbeats")
+
+
+def test_watch_on_a_follower_has_no_gap_across_a_leader_change(three):
+    from tests.gateway_stream import GatewayStream
+
+    leader = three.leader()
+    watched, other = [m for m in three.members if m is not leader]
+    start = int(other.ok("/v3/kv/put", {"key": b64("w/start"), "value": b64("0")})["header"]["revision"])
+    stream = GatewayStream(watched.port, "/v3/watch")
+    stream.send({"create_request": {"key": b64("w/"), "range_end": b64("w0"), "start_revision": str(start)}})
+    assert stream.next()["result"]["created"]
+
+    acked = {}  # revision -> key, of every acknowledged put
+
+    def write(member, n, tag):
+        for i in range(n):
+            key = "w/%s%03d" % (tag, i)
+            try:
+                status, body = put(member, key, "v", timeout=15)
+            except OSError:
+                continue
+            if status == 200:
+                acked[int(body["header"]["revision"])] = key
+
+    acked[start] = "w/start"
+    write(other, 30, "a")
+    leader.kill9()
+    write(other, 30, "b")   # refused until a new leader is elected, then taken
+    write(watched, 30, "c")
+    last = max(acked)
+
+    events = []
+    read = [0]  # messages already taken apart
+
+    def caught_up(messages):
+        for message in messages[read[0]:]:
+            events.extend(message["result"].get("events", []))
+        read[0] = len(messages)
+        return events and int(events[-1]["kv"]["mod_revision"]) >= last
+
+    stream.collect(caught_up, timeout=60)
+    stream.close()
+    revisions = [int(e["kv"]["mod_revision"]) for e in events]
+    assert revisions == sorted(set(revisions)), "events out of order or repeated"
+    seen = {int(e["kv"]["mod_revision"]): unb64(e["kv"]["key"]).decode() for e in events}
+    missing = {r: k for r, k in acked.items() if seen.get(r) != k}
+    assert not missing, "acknowledged writes the watch never reported: %s" % sorted(missing.items())[:5]
+    assert len(acked) > 60
