@@ -14,7 +14,7 @@ BENCH_PKGS := etcd-server wrk
 
 DATA_DIR ?= default.cairn
 
-.PHONY: run test test-all build system-build system-test system-bench venv bench clean
+.PHONY: run test test-all build system-build system-test system-bench venv bench bench-cluster sim clean
 
 run: venv
 	$(BIN)/cairn serve --data-dir $(DATA_DIR)
@@ -27,6 +27,13 @@ test-all: venv system-test
 
 bench: venv system-bench
 	$(BIN)/python bench/gateway.py $(BENCH_ARGS)
+
+bench-cluster: venv system-bench
+	$(BIN)/python bench/gateway.py --members 3 --cells put,range $(BENCH_ARGS)
+
+# the long mode of the Raft simulation: 10,000 seeded schedules
+sim: venv
+	$(BIN)/python -m tests.sim --seeds $(or $(SEEDS),10000)
 
 # apt is asked only for what is missing, and refreshes its lists once if a
 # package cannot be found.

@@ -289,3 +289,50 @@ def test_watch_on_a_follower_has_no_gap_across_a_leader_change(three):
     missing = {r: k for r, k in acked.items() if seen.get(r) != k}
     assert not missing, "acknowledged writes the watch never reported: %s" % sorted(missing.items())[:5]
     assert len(acked) > 60
+
+
+def _metric_lines(member):
+    status, body = member.request("GET", "/metrics")
+    assert status == 200
+    return body.decode().splitlines()
+
+
+def _metric(lines, name):
+    """The values of `name` (any labels) in an exposition."""
+    return [float(line.rsplit(" ", 1)[1]) for line in lines
+            if line.startswith(name + " ") or line.startswith(name + "{")]
+
+
+def test_cluster_metrics_and_endpoint_status(three):
+    import os
+    import subprocess
+    import sys
+
+    leader = three.leader()
+    put(leader, "m", "1")
+    for m in three.members:
+        lines = _metric_lines(m)
+        assert _metric(lines, "etcd_server_has_leader") == [1.0]
+        assert _metric(lines, "etcd_server_is_leader") == [1.0 if m is leader else 0.0]
+        assert sum(_metric(lines, "etcd_network_peer_sent_bytes_total")) > 0
+        assert sum(_metric(lines, "etcd_network_peer_received_bytes_total")) > 0
+        assert _metric(lines, "etcd_server_snapshot_apply_in_progress_total") == [0.0]
+    # round-trip times arrive with the pings (every 2 s)
+    wait_until(lambda: sum(_metric(_metric_lines(leader), "etcd_network_peer_round_trip_time_seconds_count")) >= 2,
+               15, what="peer round-trip times measured")
+
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "src"))
+    done = subprocess.run([sys.executable, "-m", "cairn", "--endpoints", three.members[0].url,
+                           "endpoint", "status", "--cluster", "-w", "json"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    statuses = json.loads(done.stdout)
+    assert sorted(s["Endpoint"] for s in statuses) == sorted(m.url for m in three.members)
+    leader_ids = {s["Status"]["leader"] for s in statuses}
+    assert len(leader_ids) == 1
+    for s in statuses:
+        assert s["Status"]["raftAppliedIndex"] <= s["Status"]["raftIndex"]
+        assert s["Status"]["raftTerm"] >= 2
