@@ -1,8 +1,12 @@
-# CRC-32C: reflected polynomial 0x82F63B78, table-driven, a byte at a time.
+# CRC-32C: reflected polynomial 0x82F63B78, table driven, eight bytes per
+# step ("slicing by 8": table k holds the CRC of a byte followed by k zero
+# bytes, so eight lookups fold in eight bytes at once).  Snapshot chunks and
+# peer frames go through here, so the speed matters: one byte per step runs
+# at about a third of a GB/s, eight at several times that.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 
-cdef uint32_t CRC32C_TABLE[256]
+cdef uint32_t CRC32C_TABLE[8][256]
 
 
 cdef void _crc32c_init():
@@ -12,17 +16,34 @@ cdef void _crc32c_init():
         c = n
         for k in range(8):
             c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        CRC32C_TABLE[n] = c
+        CRC32C_TABLE[0][n] = c
+    for n in range(256):
+        c = CRC32C_TABLE[0][n]
+        for k in range(1, 8):
+            c = (c >> 8) ^ CRC32C_TABLE[0][c & 0xFF]
+            CRC32C_TABLE[k][n] = c
 
 
 _crc32c_init()
 
 
 cdef uint32_t crc32c_update(uint32_t crc, const unsigned char *p, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i = 0
+    cdef uint32_t lo, hi
     crc = ~crc
-    for i in range(n):
-        crc = CRC32C_TABLE[(crc ^ p[i]) & 0xFF] ^ (crc >> 8)
+    while n - i >= 8:
+        lo = crc ^ (<uint32_t>p[i] | (<uint32_t>p[i + 1] << 8) | (<uint32_t>p[i + 2] << 16)
+                    | (<uint32_t>p[i + 3] << 24))
+        hi = (<uint32_t>p[i + 4] | (<uint32_t>p[i + 5] << 8) | (<uint32_t>p[i + 6] << 16)
+              | (<uint32_t>p[i + 7] << 24))
+        crc = (CRC32C_TABLE[7][lo & 0xFF] ^ CRC32C_TABLE[6][(lo >> 8) & 0xFF]
+               ^ CRC32C_TABLE[5][(lo >> 16) & 0xFF] ^ CRC32C_TABLE[4][lo >> 24]
+               ^ CRC32C_TABLE[3][hi & 0xFF] ^ CRC32C_TABLE[2][(hi >> 8) & 0xFF]
+               ^ CRC32C_TABLE[1][(hi >> 16) & 0xFF] ^ CRC32C_TABLE[0][hi >> 24])
+        i += 8
+    while i < n:
+        crc = CRC32C_TABLE[0][(crc ^ p[i]) & 0xFF] ^ (crc >> 8)
+        i += 1
     return ~crc
 
 
