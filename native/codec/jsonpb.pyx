@@ -149,8 +149,16 @@ cpdef dict response_json(ProtoMessage m):
         if ml.members:
             d["members"] = [_member_json(member) for member in ml.members]
     else:
-        raise TypeError("no JSON mapping for %r" % (t,))
+        fill = _RESPONSE_JSON_FILLERS.get(t)
+        if fill is None:
+            raise TypeError("no JSON mapping for %r" % (t,))
+        fill(m, d)
     return d
+
+
+# Response types mapped by other fragments (jsonpb_cluster.pyx): type ->
+# function(message, dict) adding the fields after the header.
+cdef dict _RESPONSE_JSON_FILLERS = {}
 
 
 cdef dict ALARM_NAMES = {0: "NONE", 1: "NOSPACE", 2: "CORRUPT"}
@@ -236,6 +244,7 @@ cdef enum Kind:
     K_REPEATED_MSG
     K_REPEATED_OP
     K_REPEATED_ENUM
+    K_REPEATED_STRING
 
 
 cdef dict SORT_ORDER_NAMES = {"NONE": 0, "ASCEND": 1, "DESCEND": 2}
@@ -527,6 +536,22 @@ cdef object _to_bool(object v):
     raise JsonError("json: cannot unmarshal %s into Go value of type bool" % _json_kind(v))
 
 
+cdef list _to_strings(object v):
+    """A repeated string field: jsonpb reads the array as raw elements, then
+    each element as a Go string (null is the empty string)."""
+    if not isinstance(v, list):
+        raise JsonError("json: cannot unmarshal %s into Go value of type []json.RawMessage" % _json_kind(v))
+    cdef list out = []
+    for item in <list>v:
+        if item is None:
+            out.append("")
+        elif isinstance(item, str) and not isinstance(item, Number):
+            out.append(str(item))
+        else:
+            raise JsonError("json: cannot unmarshal %s into Go value of type string" % _json_kind(item))
+    return out
+
+
 cdef dict _object(object obj):
     if not isinstance(obj, dict):
         raise JsonError("json: cannot unmarshal %s into Go value of type map[string]json.RawMessage"
@@ -584,6 +609,8 @@ cpdef ProtoMessage request_from_json(type cls, object obj):
             if not isinstance(v, list):
                 raise JsonError("json: cannot unmarshal %s into Go value of type []%s" % (_json_kind(v), f.go_type))
             setattr(m, f.attr, [_to_enum(item, f.extra, f.go_type) for item in <list>v])
+        elif kind == K_REPEATED_STRING:
+            setattr(m, f.attr, _to_strings(v))
         if f.union_field:
             (<Compare>m).union_field = f.union_field
     return m

@@ -103,19 +103,28 @@ def from_json(cls, d):
 
 
 class EtcdProcess:
-    def __init__(self, *flags):
+    """One etcd member.  By default a new one-member cluster; with `join`
+    (the initial cluster's other members, "name=peerURL,...") and `peer_port`
+    a member joining an existing cluster after a member add."""
+
+    def __init__(self, *flags, name="model", peer_port=None, join=None):
         self.dir = tempfile.mkdtemp(prefix="cairn-etcd-")
-        self.client_port, peer_port = _free_port(), _free_port()
+        self.client_port, peer_port = _free_port(), peer_port or _free_port()
         client = "http://127.0.0.1:%d" % self.client_port
         peer = "http://127.0.0.1:%d" % peer_port
+        cluster = ["--initial-cluster", "%s=%s" % (name, peer)]
+        if join:
+            cluster = ["--initial-cluster", "%s,%s=%s" % (join, name, peer), "--initial-cluster-state", "existing"]
         self.log = open(os.path.join(self.dir, "etcd.log"), "wb")
         self.proc = subprocess.Popen(
-            [ETCD, "--name", "model", "--data-dir", os.path.join(self.dir, "data"),
+            [ETCD, "--name", name, "--data-dir", os.path.join(self.dir, "data"),
              "--listen-client-urls", client, "--advertise-client-urls", client,
              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-             "--initial-cluster", "model=" + peer, *flags],
+             *cluster, *flags],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.conn = None
+        # a learner serves serializable ranges only
+        self._ready_request = {"key": _b64(b"ready"), "serializable": bool(join)}
         try:
             self._wait_ready(deadline=time.monotonic() + 30)
         except BaseException:
@@ -127,7 +136,7 @@ class EtcdProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError("etcd exited with %s; log in %s" % (self.proc.returncode, self.dir))
             try:
-                status, _ = self._post("/v3/kv/range", {"key": _b64(b"ready")})
+                status, _ = self._post("/v3/kv/range", self._ready_request)
                 if status == 200:
                     return
             except OSError:
