@@ -80,6 +80,7 @@ class Printer:
     get = put = delete = txn = member_list = unsupported
     endpoint_health = endpoint_status = unsupported
     watch = grant = revoke = keep_alive = time_to_live = leases = alarm = unsupported
+    member_add = member_remove = member_update = member_promote = move_leader = unsupported
 
 
 def member_list_rows(resp: m.MemberListResponse) -> tuple[list[str], list[list[str]]]:

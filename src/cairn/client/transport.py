@@ -27,6 +27,7 @@ import orjson
 from . import gateway
 from .errors import (DeadlineExceeded, EtcdError, GrpcCode, Unavailable,
                      code_for_http_status, error_from_status)
+from .gateway_cluster import CLUSTER_ROUTES
 from .gateway_streams import STREAM_ROUTES
 from .http import ConnectionLost, Endpoint, EndpointPool, build_request
 from .streams import GatewayStream
@@ -34,6 +35,9 @@ from .websocket import HandshakeRefused, WebSocket
 
 # Go's context error text, which etcdctl prints for an expired deadline.
 DEADLINE_MESSAGE = "context deadline exceeded"
+
+# Every unary RPC the gateway serves, by gRPC service and method name.
+UNARY_ROUTES = {**gateway.ROUTES, **CLUSTER_ROUTES}
 
 _BACKOFF_FIRST = 0.025
 _BACKOFF_MAX = 0.5
@@ -45,7 +49,7 @@ class Transport(Protocol):
     async def unary(self, rpc: str, request: Any, *, endpoint: str | None = None,
                     timeout: float | None = None) -> Any:
         """Send one request for ``rpc`` (``"KV.Range"``, ``"Health"``, ... as
-        in ``gateway.ROUTES``),
+        in ``UNARY_ROUTES``),
         to ``endpoint`` alone if given, else to the configured endpoints with
         fail-over; return the decoded response message."""
 
@@ -89,7 +93,7 @@ class GatewayTransport:
 
     async def unary(self, rpc: str, request: Any, *, endpoint: str | None = None,
                     timeout: float | None = None) -> Any:
-        route = gateway.ROUTES[rpc]
+        route = UNARY_ROUTES[rpc]
         body = None
         if route.encode is not None:
             body = orjson.dumps(route.encode(request))
