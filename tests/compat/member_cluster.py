@@ -131,8 +131,11 @@ class IdSubs(dict):
         super().__init__(*args, **kwargs)
         self.id_names: dict[int, str] = {}
 
-    def add_id(self, name: str, member_id: int) -> IdSubs:
-        self[name + "16x"] = f"{member_id:16x}"
+    def add_id(self, name: str, member_id: int, padded: bool = True) -> IdSubs:
+        """``padded``: the ID is printed as ``%16x`` (whose leading spaces
+        the placeholder takes in)."""
+        if padded:
+            self[name + "16x"] = f"{member_id:16x}"
         self[name + "x"] = f"{member_id:x}"
         self[name + "d"] = str(member_id)
         self.id_names[member_id] = name

@@ -309,8 +309,8 @@ def test_move_leader(trio):
         for run in (run_etcdctl, run_cairn):
             leader, followers = leader_and_followers(trio)
             target = followers[0][1]
-            subs = IdSubs({"ep": trio.endpoints[0]}).add_id("leader", leader).add_id(
-                "target", target)
+            subs = IdSubs({"ep": trio.endpoints[0]}).add_id(
+                "leader", leader, padded=False).add_id("target", target, padded=False)
             results.append(run(args, subs))
             subs_pair.append(subs)
             # The transfer is done when MoveLeader answers; every member
