@@ -36,8 +36,13 @@ from .websocket import HandshakeRefused, WebSocket
 # Go's context error text, which etcdctl prints for an expired deadline.
 DEADLINE_MESSAGE = "context deadline exceeded"
 
-# Every unary RPC the gateway serves, by gRPC service and method name.
-UNARY_ROUTES = {**gateway.ROUTES, **CLUSTER_ROUTES}
+
+def unary_route(rpc: str) -> gateway.Route:
+    """The route of a unary RPC by gRPC service and method name: the
+    gateway's table, then membership and leadership transfer."""
+    route = gateway.ROUTES.get(rpc)
+    return route if route is not None else CLUSTER_ROUTES[rpc]
+
 
 _BACKOFF_FIRST = 0.025
 _BACKOFF_MAX = 0.5
@@ -49,7 +54,7 @@ class Transport(Protocol):
     async def unary(self, rpc: str, request: Any, *, endpoint: str | None = None,
                     timeout: float | None = None) -> Any:
         """Send one request for ``rpc`` (``"KV.Range"``, ``"Health"``, ... as
-        in ``UNARY_ROUTES``),
+        in ``gateway.ROUTES`` and ``gateway_cluster.CLUSTER_ROUTES``),
         to ``endpoint`` alone if given, else to the configured endpoints with
         fail-over; return the decoded response message."""
 
@@ -93,7 +98,7 @@ class GatewayTransport:
 
     async def unary(self, rpc: str, request: Any, *, endpoint: str | None = None,
                     timeout: float | None = None) -> Any:
-        route = UNARY_ROUTES[rpc]
+        route = unary_route(rpc)
         body = None
         if route.encode is not None:
             body = orjson.dumps(route.encode(request))
