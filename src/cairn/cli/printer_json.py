@@ -153,7 +153,7 @@ class JSONPrinter(Printer):
     def member_remove(self, member_id, resp):
         self._members(resp)
 
-    member_update = member_promote = member_remove
+    member_update = member_remove
 
     def move_leader(self, leader_id, target_id, resp):
         # etcd 3.4 sends no header: the response marshals as {}.

@@ -177,7 +177,7 @@ class ProtobufPrinter(Printer):
     def member_remove(self, member_id, resp):
         self.write(members_pb(resp))
 
-    member_update = member_promote = member_remove
+    member_update = member_remove
 
     def move_leader(self, leader_id, target_id, resp):
         if resp.header is not None:
