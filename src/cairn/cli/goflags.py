@@ -118,6 +118,30 @@ def parse_int(text: str, base: int = 10, bits: int = 64) -> int:
     return -value if negative else value
 
 
+def parse_uint(text: str, base: int, bits: int = 64) -> int:
+    """``strconv.ParseUint(text, base, bits)`` for an explicit base 2..36:
+    no sign, no prefix, no underscores.  The first digit that overflows
+    ends the parse with a range error, before later digits are looked at."""
+    fn = "ParseUint"
+    if not text:
+        raise _syntax_error(fn, text)
+    limit = 1 << bits
+    value = 0
+    for c in text:
+        if "0" <= c <= "9":
+            d = ord(c) - 48
+        elif "a" <= c.lower() <= "z" and c.isascii():
+            d = ord(c.lower()) - 87
+        else:
+            raise _syntax_error(fn, text)
+        if d >= base:
+            raise _syntax_error(fn, text)
+        value = value * base + d
+        if value >= limit:
+            raise _range_error(fn, text)
+    return value
+
+
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 

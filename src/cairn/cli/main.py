@@ -25,6 +25,8 @@ from .gotext import quote
 from .kv_commands import compaction_command, del_command, get_command, put_command
 from .lease_command import lease_group
 from .maintenance_commands import alarm_group, defrag_command
+from .member_command import member_group
+from .move_leader_command import move_leader_command
 from .terminal import Terminal, terminal
 from .txn_command import txn_command
 from .watch_command import watch_command
@@ -45,11 +47,11 @@ def cli(ctx):
         terminal(ctx).write_out(ctx.get_help() + "\n")
 
 
-_OWN_COMMANDS = ("get", "put", "del", "txn", "compaction", "lease", "endpoint",
-                 "alarm", "defrag", "watch")
+_OWN_COMMANDS = ("get", "put", "del", "txn", "compaction", "lease", "member",
+                 "endpoint", "alarm", "defrag", "move-leader", "watch")
 for _command in (get_command, put_command, del_command, txn_command,
-                 compaction_command, lease_group, endpoint_group, alarm_group,
-                 defrag_command, watch_command):
+                 compaction_command, lease_group, member_group, endpoint_group,
+                 alarm_group, defrag_command, move_leader_command, watch_command):
     cli.add_command(_command)
 
 
@@ -67,10 +69,10 @@ _register_serve()
 _VALUED = {"--endpoints", "-w", "--write-out", "--dial-timeout", "--command-timeout",
            "--keepalive-time", "--keepalive-timeout", "--cert", "--key", "--cacert",
            "--consistency", "--order", "--sort-by", "--limit", "--rev", "--lease",
-           "--data-dir"}
+           "--data-dir", "--peer-urls"}
 _LOCAL_BOOLS = {"prefix", "from-key", "keys-only", "count-only", "print-value-only",
                 "prev-kv", "ignore-value", "ignore-lease", "physical", "interactive",
-                "keys", "once"}
+                "keys", "once", "learner"}
 _BOOLS = global_flags.BOOL_FLAG_NAMES | _LOCAL_BOOLS
 
 

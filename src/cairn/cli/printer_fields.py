@@ -6,14 +6,7 @@ from cairn.client import messages as m
 
 from .exitcodes import CommandError
 from .gotext import quote
-from .printer import Printer
-
-# etcdctl 3.4's fields printer reads the header of an alarm response
-# without checking it is there, and etcd sends none: the Go runtime's
-# report, and its exit code.
-NIL_HEADER_PANIC = ("panic: runtime error: invalid memory address or nil pointer "
-                    "dereference\n[signal SIGSEGV: segmentation violation]\n")
-GO_PANIC_EXIT = 2
+from .printer import GO_PANIC_EXIT, NIL_POINTER_PANIC, Printer
 
 
 def _go(value) -> str:
@@ -150,7 +143,9 @@ class FieldsPrinter(Printer):
 
     def alarm(self, resp: m.AlarmResponse) -> None:
         if resp.header is None:
-            self.err.write(NIL_HEADER_PANIC.encode())
+            # etcdctl 3.4 reads the header without checking it is there,
+            # and etcd sends none.
+            self.err.write(NIL_POINTER_PANIC.encode())
             raise CommandError(GO_PANIC_EXIT, None)
         self.header(resp.header)
         for alarm in resp.alarms:

@@ -139,9 +139,25 @@ class JSONPrinter(Printer):
     def txn(self, resp):
         self.dump(txn_json(resp))
 
-    def member_list(self, resp):
+    def _members(self, resp):
         self.dump(_omit_empty((("header", header_json(resp.header)),
                                ("members", [member_json(x) for x in resp.members]))))
+
+    member_list = _members
+
+    def member_add(self, resp):
+        self.dump(_omit_empty((("header", header_json(resp.header)),
+                               ("member", member_json(resp.member)),
+                               ("members", [member_json(x) for x in resp.members]))))
+
+    def member_remove(self, member_id, resp):
+        self._members(resp)
+
+    member_update = member_remove
+
+    def move_leader(self, leader_id, target_id, resp):
+        # etcd 3.4 sends no header: the response marshals as {}.
+        self.dump({"header": header_json(resp.header)} if resp.header is not None else {})
 
     def endpoint_health(self, healths):
         rendered = []

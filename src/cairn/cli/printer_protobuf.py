@@ -101,6 +101,26 @@ def alarm_pb(r: m.AlarmResponse) -> bytes:
         for a in r.alarms)
 
 
+def member_pb(mb: m.Member) -> bytes:
+    return (_int_field(1, mb.id) + _bytes_field(2, mb.name.encode())
+            + b"".join(_bytes_field(3, u.encode(), True) for u in mb.peer_urls)
+            + b"".join(_bytes_field(4, u.encode(), True) for u in mb.client_urls)
+            + _int_field(5, int(mb.is_learner)))
+
+
+def members_pb(r) -> bytes:
+    """MemberList, MemberRemove, MemberUpdate and MemberPromote responses:
+    header, then the members."""
+    return (_bytes_field(1, header_pb(r.header), True)
+            + b"".join(_bytes_field(2, member_pb(x), True) for x in r.members))
+
+
+def member_add_pb(r: m.MemberAddResponse) -> bytes:
+    return (_bytes_field(1, header_pb(r.header), True)
+            + _bytes_field(2, member_pb(r.member), True)
+            + b"".join(_bytes_field(3, member_pb(x), True) for x in r.members))
+
+
 def header_text(h: m.ResponseHeader) -> str:
     """protobuf's compact text of a header, as Go's %v prints it."""
     return "".join(f"{name}:{value} " for name, value in (
@@ -147,3 +167,18 @@ class ProtobufPrinter(Printer):
 
     def alarm(self, resp):
         self.write(alarm_pb(resp))
+
+    def member_list(self, resp):
+        self.write(members_pb(resp))
+
+    def member_add(self, resp):
+        self.write(member_add_pb(resp))
+
+    def member_remove(self, member_id, resp):
+        self.write(members_pb(resp))
+
+    member_update = member_remove
+
+    def move_leader(self, leader_id, target_id, resp):
+        if resp.header is not None:
+            self.write(_bytes_field(1, header_pb(resp.header), True))

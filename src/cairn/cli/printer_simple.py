@@ -59,6 +59,23 @@ class SimplePrinter(Printer):
         for row in member_list_rows(resp)[1]:
             self.line(", ".join(row))
 
+    # Go's %16x: IDs padded to 16 columns with spaces, not zeros.
+
+    def member_add(self, resp: m.MemberAddResponse) -> None:
+        self.line(f"Member {resp.member.id:16x} added to cluster {resp.header.cluster_id:16x}")
+
+    def member_remove(self, member_id: int, resp: m.MemberRemoveResponse) -> None:
+        self.line(f"Member {member_id:16x} removed from cluster {resp.header.cluster_id:16x}")
+
+    def member_update(self, member_id: int, resp: m.MemberUpdateResponse) -> None:
+        self.line(f"Member {member_id:16x} updated in cluster {resp.header.cluster_id:16x}")
+
+    def member_promote(self, member_id: int, resp: m.MemberPromoteResponse) -> None:
+        self.line(f"Member {member_id:16x} promoted in cluster {resp.header.cluster_id:16x}")
+
+    def move_leader(self, leader_id: int, target_id: int, resp: m.MoveLeaderResponse) -> None:
+        self.line(f"Leadership transferred from {leader_id:x} to {target_id:x}")
+
     def endpoint_health(self, healths) -> None:
         # etcdctl reports health on stderr in this format.
         for h in healths:

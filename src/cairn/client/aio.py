@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 from . import messages as m
 from . import ops
 from .lease_keepalive import LeaseKeepAlive, keep_alive_once
+from .peer_urls import check_peer_urls
 from .transport import GatewayTransport, Transport
 from .watch import Watch
 
@@ -126,6 +127,37 @@ class Client:
 
     async def member_list(self, *, timeout=_DEFAULT) -> m.MemberListResponse:
         return await self._call("Cluster.MemberList", m.MemberListRequest(), timeout)
+
+    async def member_add(self, peer_urls: Sequence[str], *, is_learner: bool = False,
+                         timeout=_DEFAULT) -> m.MemberAddResponse:
+        """Add a member (a learner if ``is_learner``) that will listen on
+        ``peer_urls``; BadPeerURL, before any request, for a URL etcd's
+        client refuses."""
+        check_peer_urls(list(peer_urls))
+        return await self._call("Cluster.MemberAdd",
+                                m.MemberAddRequest(list(peer_urls), is_learner), timeout)
+
+    async def member_remove(self, id: int, *, timeout=_DEFAULT) -> m.MemberRemoveResponse:
+        return await self._call("Cluster.MemberRemove", m.MemberRemoveRequest(id), timeout)
+
+    async def member_update(self, id: int, peer_urls: Sequence[str], *,
+                            timeout=_DEFAULT) -> m.MemberUpdateResponse:
+        """Replace member ``id``'s peer URLs (checked as for member_add)."""
+        check_peer_urls(list(peer_urls))
+        return await self._call("Cluster.MemberUpdate",
+                                m.MemberUpdateRequest(id, list(peer_urls)), timeout)
+
+    async def member_promote(self, id: int, *, timeout=_DEFAULT) -> m.MemberPromoteResponse:
+        """Make learner ``id`` a voter; the server refuses while the
+        learner's log lags the leader's."""
+        return await self._call("Cluster.MemberPromote", m.MemberPromoteRequest(id), timeout)
+
+    async def move_leader(self, target_id: int, endpoint: str | None = None, *,
+                          timeout=_DEFAULT) -> m.MoveLeaderResponse:
+        """Ask the leader to hand leadership to ``target_id``.  Only the
+        leader accepts this: name its client URL as ``endpoint``."""
+        return await self._call("Maintenance.MoveLeader", m.MoveLeaderRequest(target_id),
+                                timeout, endpoint)
 
     async def health(self, endpoint: str | None = None, *,
                      timeout=_DEFAULT) -> m.HealthResponse:

@@ -204,6 +204,36 @@ class MemberListRequest:
     pass
 
 
+@dataclass(slots=True)
+class MemberAddRequest:
+    peer_urls: list[str] = field(default_factory=list)
+    is_learner: bool = False
+
+
+@dataclass(slots=True)
+class MemberRemoveRequest:
+    id: int
+
+
+@dataclass(slots=True)
+class MemberUpdateRequest:
+    """New peer URLs for member ``id`` (its name and client URLs stay)."""
+    id: int
+    peer_urls: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MemberPromoteRequest:
+    """Make learner ``id`` a voting member."""
+    id: int
+
+
+@dataclass(slots=True)
+class MoveLeaderRequest:
+    """Sent to the leader: hand leadership to voting member ``target_id``."""
+    target_id: int
+
+
 # -- responses ----------------------------------------------------------------
 
 @dataclass(slots=True)
@@ -298,6 +328,40 @@ class Member:
 class MemberListResponse:
     header: ResponseHeader = field(default_factory=ResponseHeader)
     members: list[Member] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MemberAddResponse:
+    """``member`` is the added one (no name yet: it has not started);
+    ``members`` the whole membership after the change."""
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+    member: Member = field(default_factory=Member)
+    members: list[Member] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MemberRemoveResponse:
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+    members: list[Member] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MemberUpdateResponse:
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+    members: list[Member] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MemberPromoteResponse:
+    header: ResponseHeader = field(default_factory=ResponseHeader)
+    members: list[Member] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MoveLeaderResponse:
+    """``header`` is None when the server sent none: etcd 3.4 answers
+    MoveLeader with an empty message."""
+    header: ResponseHeader | None = None
 
 
 @dataclass(slots=True)

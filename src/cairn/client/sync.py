@@ -21,7 +21,8 @@ from . import aio
 _METHODS = ("get", "put", "delete", "txn", "compact", "status", "member_list",
             "health", "version", "call", "lease_grant", "lease_revoke",
             "lease_time_to_live", "lease_leases", "lease_keep_alive_once",
-            "alarm_list", "alarm_disarm", "defragment")
+            "alarm_list", "alarm_disarm", "defragment", "member_add", "member_remove",
+            "member_update", "member_promote", "move_leader")
 
 
 class Client:

@@ -27,6 +27,7 @@ import orjson
 from . import gateway
 from .errors import (DeadlineExceeded, EtcdError, GrpcCode, Unavailable,
                      code_for_http_status, error_from_status)
+from .gateway_cluster import CLUSTER_ROUTES
 from .gateway_streams import STREAM_ROUTES
 from .http import ConnectionLost, Endpoint, EndpointPool, build_request
 from .streams import GatewayStream
@@ -34,6 +35,14 @@ from .websocket import HandshakeRefused, WebSocket
 
 # Go's context error text, which etcdctl prints for an expired deadline.
 DEADLINE_MESSAGE = "context deadline exceeded"
+
+
+def unary_route(rpc: str) -> gateway.Route:
+    """The route of a unary RPC by gRPC service and method name: the
+    gateway's table, then membership and leadership transfer."""
+    route = gateway.ROUTES.get(rpc)
+    return route if route is not None else CLUSTER_ROUTES[rpc]
+
 
 _BACKOFF_FIRST = 0.025
 _BACKOFF_MAX = 0.5
@@ -45,7 +54,7 @@ class Transport(Protocol):
     async def unary(self, rpc: str, request: Any, *, endpoint: str | None = None,
                     timeout: float | None = None) -> Any:
         """Send one request for ``rpc`` (``"KV.Range"``, ``"Health"``, ... as
-        in ``gateway.ROUTES``),
+        in ``gateway.ROUTES`` and ``gateway_cluster.CLUSTER_ROUTES``),
         to ``endpoint`` alone if given, else to the configured endpoints with
         fail-over; return the decoded response message."""
 
@@ -89,7 +98,7 @@ class GatewayTransport:
 
     async def unary(self, rpc: str, request: Any, *, endpoint: str | None = None,
                     timeout: float | None = None) -> Any:
-        route = gateway.ROUTES[rpc]
+        route = unary_route(rpc)
         body = None
         if route.encode is not None:
             body = orjson.dumps(route.encode(request))
