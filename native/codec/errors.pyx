@@ -56,7 +56,8 @@ ERROR_TABLE = {
     "LeaseExist": (FAILED_PRECONDITION, "etcdserver: lease already exists"),
     "MemberExist": (FAILED_PRECONDITION, "etcdserver: member ID already exist"),
     "PeerURLExist": (FAILED_PRECONDITION, "etcdserver: Peer URLs already exists"),
-    "MemberNotEnoughStarted": (FAILED_PRECONDITION, "etcdserver: re-configuration failed due to not enough started members"),
+    # etcd 3.4's gRPC layer does not map this one: it reaches clients as Unknown
+    "MemberNotEnoughStarted": (UNKNOWN, "etcdserver: re-configuration failed due to not enough started members"),
     "MemberNotLearner": (FAILED_PRECONDITION, "etcdserver: can only promote a learner member"),
     "LearnerNotReady": (FAILED_PRECONDITION, "etcdserver: can only promote a learner member which is in sync with leader"),
     "TooManyLearners": (FAILED_PRECONDITION, "etcdserver: too many learner members in cluster"),
@@ -70,6 +71,7 @@ ERROR_TABLE = {
     "Timeout": (UNAVAILABLE, "etcdserver: request timed out"),
     "TimeoutDueToLeaderFail": (UNAVAILABLE, "etcdserver: request timed out, possibly due to previous leader failure"),
     "TimeoutDueToConnectionLost": (UNAVAILABLE, "etcdserver: request timed out, possibly due to connection lost"),
+    "TimeoutLeaderTransfer": (DEADLINE_EXCEEDED, "etcdserver: request timed out, leader transfer took too long"),
     "TimeoutWaitAppliedIndex": (UNAVAILABLE, "etcdserver: request timed out, waiting for the applied index took too long"),
     "Unhealthy": (UNAVAILABLE, "etcdserver: unhealthy cluster"),
     "NotSupportedForLearner": (UNAVAILABLE, "etcdserver: rpc not supported for learner"),

@@ -42,6 +42,7 @@ cdef class KVStore:
     cdef int begin_write(self) except -1
     cdef int end_write(self) except -1
     cdef int roll_back(self) except -1
+    cdef KeyValue version_before_write(self, KeyIndex ki, KeyValue previous)
     cdef int change(self, KeyIndex ki, bytes key, KeyValue kv, KeyValue previous) except -1
     cdef KeyValue value_at(self, KeyIndex ki, Py_ssize_t entry)
     cdef bint lease_known(self, int64_t lease) except -1

@@ -116,6 +116,18 @@ cdef class KVStore:
         self.undo = []
         return 0
 
+    cdef KeyValue version_before_write(self, KeyIndex ki, KeyValue previous):
+        """An event's prev_kv as etcd reads it, at mod_revision - 1: a key
+        changed earlier in this same write (a txn putting and deleting it)
+        has the version it had before the write, not the one in between."""
+        cdef tuple entry
+        if self.changes == 0:
+            return previous  # the write's first change: nothing in between
+        for entry in self.undo:  # the first change of ki in this write knows
+            if entry[0] is ki:
+                return entry[1]
+        return previous
+
     cdef int change(self, KeyIndex ki, bytes key, KeyValue kv, KeyValue previous) except -1:
         """Makes one change of the write: kv is put, or (kv None) key is deleted.
         ki is key's index entry, None for a key the index does not hold."""
@@ -145,7 +157,8 @@ cdef class KVStore:
         self.pending_order.append(revision_key)
         self.unsent.append((revision_key, record))
         if self.record_events:
-            self.events.append((EVENT_DELETE if tombstone else EVENT_PUT, stored, previous))
+            self.events.append((EVENT_DELETE if tombstone else EVENT_PUT, stored,
+                                self.version_before_write(ki, previous)))
         self.changes += 1
         self.revisions += 1
         self.live_keys += (kv is not None) - (previous is not None)

@@ -2,6 +2,7 @@
 linearizable reads anywhere, and the seed's availability picture (five
 members stay available with two down and refuse writes with three down)."""
 
+import copy
 import threading
 import time
 
@@ -55,13 +56,20 @@ def test_member_list_shows_every_member_with_its_urls(three):
         assert "isLearner" not in m
 
 
+def _own_connection(server):
+    clone = copy.copy(server)
+    clone._conn = None
+    return clone
+
+
 class Writer(threading.Thread):
     """Puts unique keys round-robin over the given members; records every
     acknowledged key and every error text."""
 
     def __init__(self, members, tag):
         super().__init__(daemon=True)
-        self.members = list(members)
+        # its own connections: http.client connections are not shared between threads
+        self.members = [_own_connection(m) for m in members]
         self.tag = tag
         self.acked = []
         self.errors = []
@@ -164,6 +172,10 @@ def test_five_members_two_down_available_three_down_refuse(tmp_path):
         # the writer stopped before `revision` was read: it covers every ack
         missing = [k for k in writer.acked if k not in views[0]]
         assert not missing, "acknowledged writes lost: %s" % missing[:5]
+        # nothing is written any more: every member hashes the same records
+        hashes = [m.ok("/v3/maintenance/hash", {}) for m in cluster.members]
+        assert len({h["header"]["revision"] for h in hashes}) == 1
+        assert len({h["hash"] for h in hashes}) == 1, hashes
     finally:
         cluster.stop()
 
@@ -321,6 +333,9 @@ def test_cluster_metrics_and_endpoint_status(three):
     wait_until(lambda: sum(_metric(_metric_lines(leader), "etcd_network_peer_round_trip_time_seconds_count")) >= 2,
                15, what="peer round-trip times measured")
 
+    # --cluster asks the member list for client URLs: wait until published
+    wait_until(lambda: all(m.get("clientURLs") for m in leader.ok("/v3/cluster/member/list", {})["members"]),
+               20, what="every member's client URLs published")
     env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "src"))
     done = subprocess.run([sys.executable, "-m", "cairn", "--endpoints", three.members[0].url,
@@ -336,3 +351,17 @@ def test_cluster_metrics_and_endpoint_status(three):
     for s in statuses:
         assert s["Status"]["raftAppliedIndex"] <= s["Status"]["raftIndex"]
         assert s["Status"]["raftTerm"] >= 2
+
+
+def test_move_leader(three):
+    leader = three.leader()
+    follower = next(m for m in three.members if m is not leader)
+    target = int(three.status(follower)["header"]["member_id"])
+    status, body = follower.call("/v3/maintenance/transfer-leadership", {"targetID": str(target)})
+    assert (status, body["message"]) == (412, "etcdserver: not leader")
+    status, body = leader.call("/v3/maintenance/transfer-leadership", {"targetID": "12345"})
+    assert (status, body["message"]) == (412, "etcdserver: bad leader transferee")
+    assert leader.ok("/v3/maintenance/transfer-leadership", {"targetID": str(target)}) == {}
+    assert three.leader() is follower
+    status, body = put(leader, "after/move", "x")
+    assert status == 200, body

@@ -144,6 +144,10 @@ class Model:
     def _write(self, key, kv, prev):
         main = self.revision + 1
         sub = self.subs.get(main, 0)
+        if sub:
+            # an event's prev_kv is read at mod_revision - 1 (etcd's watch):
+            # a key changed earlier in this write has its version from before
+            prev = self.value_at(key, self.revision)
         self.subs[main] = sub + 1
         self.changes.setdefault(key, []).append(Change(main, sub, key, kv))
         if kv is None:

@@ -52,11 +52,15 @@ def in_range(key, watch_key, range_end):
 
 
 def previous_versions(history):
-    """[the key's kv before each change, or None], by walking the history."""
-    latest, out = {}, []
+    """[the key's kv before each change, or None], by walking the history:
+    its version at mod_revision - 1, as etcd reads it (a key changed twice in
+    one revision, by a txn, has the version from before that revision)."""
+    latest, at_start, revision, out = {}, {}, None, []
     for kind, kv, _ in history:
         key = kv[0]
-        out.append(latest.get(key))
+        if kv[MOD_REVISION] != revision:
+            revision, at_start = kv[MOD_REVISION], dict(latest)
+        out.append(at_start.get(key))
         latest[key] = kv if kind == PUT else None
     return out
 

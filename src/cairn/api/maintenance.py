@@ -1,5 +1,4 @@
-"""The gateway's Maintenance and Cluster services: status, alarms,
-defragment, member list."""
+"""The gateway's Maintenance service: status, alarms, defragment."""
 
 import asyncio
 import time
@@ -11,9 +10,14 @@ from cairn._codec import (
     AlarmResponse,
     DefragmentRequest,
     DefragmentResponse,
+    ErrBadLeaderTransferee,
+    ErrNotLeader,
     EtcdError,
+    HashRequest,
+    HashResponse,
     JsonError,
-    MemberListResponse,
+    MoveLeaderRequest,
+    MoveLeaderResponse,
     ResponseHeader,
     StatusResponse,
 )
@@ -30,6 +34,8 @@ class Maintenance(GatewayService):
             b"/v3/maintenance/status": self.status,
             b"/v3/maintenance/alarm": self.alarm,
             b"/v3/maintenance/defragment": self.defragment,
+            b"/v3/maintenance/hash": self.hash,
+            b"/v3/maintenance/transfer-leadership": self.move_leader,
         }
 
     def status(self, request):
@@ -44,6 +50,7 @@ class Maintenance(GatewayService):
             raftTerm=self.node.term,
             raftAppliedIndex=server.applier.applied_index,
             dbSizeInUse=server.environment.size_in_use_bytes(),
+            isLearner=server.peers.is_learner,
         )
         return self._ok(response, "Status", started)
 
@@ -57,6 +64,47 @@ class Maintenance(GatewayService):
         if req.action == ALARM_GET:
             return self._ok(AlarmResponse(alarms=self.server.alarms.list()), "Alarm", started, header=False)
         return self.node.propose(req), lambda f: self._finish("Alarm", started, f, header=False)
+
+    def hash(self, request):
+        """A CRC-32C over the key-value records at the current revision
+        (cairn's Hash and HashKV hash the same thing: the MVCC records,
+        which are equal on members that applied the same log; etcd's Hash
+        covers its whole bbolt file)."""
+        started = time.perf_counter()
+        try:
+            self.decode(HashRequest, request)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "Hash", started)
+        revision = self.store.current_revision
+        crc, _ = self.store.hash(revision)
+        return self._ok(HashResponse(header=ResponseHeader(revision=revision), hash=crc), "Hash", started)
+
+    def move_leader(self, request):
+        """etcd's MoveLeader: only the leader takes it; the answer comes once
+        the transferee leads (or fails with etcd's timeout error)."""
+        started = time.perf_counter()
+        try:
+            req = self.decode(MoveLeaderRequest, request)
+            node = self.node
+            if not node.is_leader:
+                raise ErrNotLeader()
+            member = self.server.peers.membership.get(req.targetID)
+            if member is None or member.isLearner:
+                raise ErrBadLeaderTransferee()
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "MoveLeader", started)
+        if req.targetID == self.server.member_id:
+            return self._ok(MoveLeaderResponse(), "MoveLeader", started, header=False)
+        task = asyncio.ensure_future(self.server.move_leader(req.targetID))
+        return task, lambda t: self._moved(started, t)
+
+    def _moved(self, started, task):
+        exc = task.exception()
+        if exc is not None:
+            if isinstance(exc, EtcdError):
+                return self._error(exc, "MoveLeader", started)
+            raise exc
+        return self._ok(MoveLeaderResponse(), "MoveLeader", started, header=False)
 
     def defragment(self, request):
         started = time.perf_counter()
@@ -74,16 +122,3 @@ class Maintenance(GatewayService):
                 return self._error(exc, "Defragment", started)
             raise exc
         return self._ok(DefragmentResponse(), "Defragment", started, header=False)
-
-
-class Cluster(GatewayService):
-    service = "etcdserverpb.Cluster"
-
-    def __init__(self, server):
-        super().__init__(server)
-        self.routes = {b"/v3/cluster/member/list": self.member_list}
-
-    def member_list(self, request):
-        started = time.perf_counter()
-        response = MemberListResponse(header=ResponseHeader(), members=self.server.members())
-        return self._ok(response, "MemberList", started)

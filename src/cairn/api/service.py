@@ -84,6 +84,8 @@ class GatewayService:
         return req
 
     def _propose(self, req, method, started):
+        if self.server.peers.is_learner:
+            return self._error(codec.ErrNotSupportedForLearner(), method, started)
         return self.node.propose(req), lambda f: self._finish(method, started, f)
 
     def _finish(self, method, started, future, header=True):
@@ -94,6 +96,8 @@ class GatewayService:
 
     def _linearizable(self, read, req, method, started):
         """Serves read(req) once the read barrier has passed."""
+        if self.server.peers.is_learner:
+            return self._error(codec.ErrNotSupportedForLearner(), method, started)
         return self.node.read_barrier(), lambda f: self._read_after_barrier(read, req, method, started, f)
 
     def _read_after_barrier(self, read, req, method, started, future):

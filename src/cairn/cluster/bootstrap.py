@@ -87,7 +87,8 @@ def find_self(members, advertise_peer_urls):
 async def join(config, environment, raftlog, writer):
     """A member added with `member add`, started with
     --initial-cluster-state existing: learns the cluster's ID and its own
-    from a running member's peer port; returns (cluster ID, member ID)."""
+    from a running member's peer port; returns (cluster ID, member ID, the
+    members as that peer knows them)."""
     import asyncio
 
     from .members_query import fetch_members
@@ -110,5 +111,5 @@ async def join(config, environment, raftlog, writer):
                                % (url, ",".join(sorted(own))))
         await write_identity(environment, raftlog, writer, cluster_id, found.ID)
         log.info("joining cluster %x as member %x", cluster_id, found.ID)
-        return cluster_id, found.ID
+        return cluster_id, found.ID, members
     raise RuntimeError("could not fetch the cluster's members from %s" % "; ".join(errors))

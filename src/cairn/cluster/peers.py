@@ -48,11 +48,14 @@ class Peers:
         self._snapshot_dir = os.path.join(member.config.data_dir, "snap")
         self._publisher = None
         self.removed = False
+        self.is_learner = False  # this member is a learner (serves only serializable reads)
 
     # --- start ----------------------------------------------------------
 
     def load(self, txn, env):
         self.membership.load(txn.cursor(db=env.db["members"]).iternext())
+        own = self.membership.get(self.member.member_id)
+        self.is_learner = own is not None and own.isLearner
 
     def attach(self, applier):
         applier.add_part("members", self.membership.take_writes)
@@ -78,7 +81,10 @@ class Peers:
         self.transport.removed.update(self.membership.removed)
         self.transport.on_rejected = self._rejected
         bound = await self.transport.start(member.config.listen_peer_urls)
-        for m in self.membership.list():
+        # a member that has just joined knows the others only from the peer
+        # that told it who it is, until it applies the log
+        known = self.membership.list() or member.join_members
+        for m in known:
             if m.ID != member.member_id:
                 self.transport.set_peer(m.ID, list(m.peerURLs))
         self.membership.observers.append(self._member_changed)
@@ -128,7 +134,10 @@ class Peers:
         return writes
 
     def _member_changed(self, kind, changed):
-        if self.transport is None or changed.ID == self.member.member_id:
+        if changed.ID == self.member.member_id:
+            self.is_learner = kind != "remove" and changed.isLearner
+            return
+        if self.transport is None:
             return
         if kind == "remove":
             self.transport.remove_peer(changed.ID)

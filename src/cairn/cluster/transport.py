@@ -223,9 +223,10 @@ class _Peer:
                     return
                 conn.write(encode_frame(frames.HELLO, _HELLO.pack(
                     self.transport.cluster_id, self.transport.member_id, self.peer_id, frames.STREAM_MESSAGE)))
+                # its PONG tells that the peer took the HELLO (accepted())
+                conn.write(encode_frame(frames.PING, struct.pack(">d", time.monotonic())))
                 self.conn = conn
                 self.connected_at = time.monotonic()
-                self._backoff = BACKOFF_FIRST
                 self._reported = False
                 log.info("stream to %x at %s up", self.peer_id, url)
                 return
@@ -235,12 +236,19 @@ class _Peer:
         finally:
             self._connecting = None
 
+    def accepted(self):
+        """The peer answered on the stream: it took our HELLO."""
+        self._backoff = BACKOFF_FIRST
+
     def lost(self, conn, reason):
         if self.conn is conn:
             self.conn = None
             self.connected_at = None
             log.info("stream to %x down: %s", self.peer_id, reason)
+            # a stream the peer never answered on (refused, or gone at once)
+            # is redialled ever more slowly; accepted() resets the backoff
             self._next_attempt = self.transport.loop.time() + self._backoff
+            self._backoff = min(self._backoff * 2, BACKOFF_MAX)
             self._unreachable()
 
     def close(self, reason, reconnect=True):
@@ -272,6 +280,7 @@ class _Outbound(asyncio.Protocol):
         try:
             for kind, payload in self.decoder.feed(data):
                 if kind == frames.PONG:
+                    self.peer.accepted()
                     (sent,) = struct.unpack(">d", payload)
                     self.peer.transport.metrics.peer_rtt.observe(time.monotonic() - sent, self.peer._label)
                 elif kind == frames.REJECT:

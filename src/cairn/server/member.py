@@ -15,6 +15,7 @@ from cairn._codec import (
     ALARM_NOSPACE,
     AlarmRequest,
     ErrNoSpace,
+    ErrTimeoutLeaderTransfer,
     LeaseGrantRequest,
     LeaseRevokeRequest,
     Member as MemberInfo,
@@ -23,7 +24,8 @@ from cairn._mvcc import KVStore, Lessor, WatchHub
 from cairn._raft import RawNode
 from cairn.api.gateway import Gateway
 from cairn.api.lease import Lease
-from cairn.api.maintenance import Cluster, Maintenance
+from cairn.api.cluster import Cluster
+from cairn.api.maintenance import Maintenance
 from cairn.api.streams import KeepAliveStream, WatchStream
 from cairn.api.http import HttpProtocol
 from cairn.api.router import Router
@@ -69,6 +71,7 @@ class Member:
         self.client_addresses = []  # (host, port) actually bound, in listen order
         self._stopped = None
         self.fatal_error = None
+        self.join_members = []  # a joining member's first view of the cluster (until its log says more)
 
     # --- start ---------------------------------------------------------------
 
@@ -161,7 +164,8 @@ class Member:
             self.cluster_id, self.member_id = cluster_id, member_id
             return
         if self.config.initial_cluster_state == "existing":
-            self.cluster_id, self.member_id = await bootstrap.join(self.config, env, raftlog, self.writer)
+            self.cluster_id, self.member_id, self.join_members = await bootstrap.join(
+                self.config, env, raftlog, self.writer)
         else:
             self.cluster_id, self.member_id = await bootstrap.bootstrap_new(self.config, env, raftlog, self.writer)
 
@@ -199,6 +203,23 @@ class Member:
         config = self.config
         return [MemberInfo(ID=self.member_id, name=config.name, peerURLs=list(config.initial_advertise_peer_urls),
                            clientURLs=list(config.advertise_client_urls))]
+
+    async def move_leader(self, target):
+        """Hands leadership to `target` (etcd's MoveLeader): waits until it
+        leads, for at most the request timeout."""
+        node = self.node
+        node.raft.transfer_leader(target)
+        node._kick()
+        deadline = self.loop.time() + node.request_timeout
+        while node.leader_id != target:
+            if self.loop.time() > deadline:
+                raise ErrTimeoutLeaderTransfer()
+            waiter = self.loop.create_future()
+            node.leader_waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, max(0.0, deadline - self.loop.time()))
+            except asyncio.TimeoutError:
+                pass
 
     def forwards_leases(self):
         """Whether lease keep-alives and time-to-live questions go to the

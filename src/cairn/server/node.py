@@ -72,6 +72,7 @@ class Node:
         self.leader_id = 0
         self.role = None
         self.leadership_observers = []  # called with True/False when this member starts/stops leading
+        self.leader_waiters = []  # futures resolved at the next change of leader
         self.term = raftlog.hard_state.term
         self.commit_index = raftlog.hard_state.commit
 
@@ -475,6 +476,10 @@ class Node:
                     _fail(futures, ErrLeaderChanged())
                 self._reads_sent.clear()
             self.leader_id = leader_id
+            waiters, self.leader_waiters = self.leader_waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(leader_id)
         leading_before = self.role == ROLE_LEADER
         self.role = role
         if (role == ROLE_LEADER) != leading_before:
