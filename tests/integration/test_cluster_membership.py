@@ -143,3 +143,47 @@ def test_wiped_member_readded_catches_up_by_snapshot(tmp_path):
 def _ok_or_none(member, path, body):
     status, obj = member.call(path, body)
     return obj if status == 200 else None
+
+
+def test_cli_member_commands_against_cairn(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT
+
+    cluster = Cluster(tmp_path, 1)
+    cluster.start()
+    try:
+        m = cluster.members[0]
+        wait_until(lambda: m.ok("/v3/cluster/member/list", {})["members"][0].get("name"), 20,
+                   what="the member's name published")
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+
+        def cairn(*args):
+            return subprocess.run([sys.executable, "-m", "cairn", "--endpoints", m.url, *args],
+                                  capture_output=True, text=True, env=env, timeout=60)
+
+        peer = "http://127.0.0.1:%d" % free_port()
+        added = cairn("member", "add", "newbie", "--learner", "--peer-urls=" + peer)
+        assert added.returncode == 0, added.stderr
+        lines = added.stdout.splitlines()
+        assert lines[0].startswith("Member ") and " added to cluster " in lines[0]
+        assert lines[2] == 'ETCD_NAME="newbie"'
+        # members in ID order, as etcd lists them (the new ID is random)
+        assert lines[3].startswith('ETCD_INITIAL_CLUSTER="') and lines[3].endswith('"')
+        assert sorted(lines[3][len('ETCD_INITIAL_CLUSTER="'):-1].split(",")) == sorted(
+            ["%s=%s" % (m.name, m.peer_url), "newbie=" + peer])
+        assert lines[5] == 'ETCD_INITIAL_CLUSTER_STATE="existing"'
+        new_id = lines[0].split()[1]
+        listed = cairn("member", "list")
+        assert "%s, unstarted, , %s, , true" % (new_id, peer) in listed.stdout
+        promoted = cairn("member", "promote", new_id)
+        assert (promoted.returncode, promoted.stderr.strip()) == (
+            1, "Error: etcdserver: can only promote a learner member which is in sync with leader")
+        removed = cairn("member", "remove", new_id)
+        assert removed.returncode == 0 and " removed from cluster " in removed.stdout
+        gone = cairn("member", "remove", new_id)
+        assert (gone.returncode, gone.stderr.strip()) == (1, "Error: etcdserver: member not found")
+    finally:
+        cluster.stop()
