@@ -137,10 +137,13 @@ cdef class Lessor:
         """Follows the store's changes (KVStore.take_events()): a put
         attaches its key to the lease it names and detaches it from the
         lease of the value it replaced; a delete detaches."""
-        cdef KeyValue kv, previous
+        cdef KeyValue kv
         cdef int kind
-        for kind, kv, previous in events:
-            if previous is not None and previous.lease != 0:
+        for kind, kv, _ in events:
+            # every change detaches: an event's previous value is the key's
+            # version before the write, which misses a lease attached earlier
+            # in the same txn (detaching an unattached key does nothing)
+            if kv.key in self.item_map:
                 self.detach(kv.key)
             if kind == EVENT_PUT and kv.lease != 0:
                 self.attach(kv.key, kv.lease)
