@@ -4,7 +4,6 @@ answers for an unknown or existing member, used URLs, a quorum the change
 would lose) and again when applied; they go through Raft one at a time."""
 
 import os
-import time
 
 from cairn._codec import (
     CONF_CHANGE_ADD_LEARNER_NODE,
@@ -32,7 +31,7 @@ from cairn._codec import (
     ResponseHeader,
 )
 
-from .service import GatewayService
+from .service import GatewayService, begin
 
 MAX_LEARNERS = 1  # etcd 3.4's limit
 # a learner is ready for promotion once its log is this close to the leader's
@@ -57,7 +56,7 @@ class Cluster(GatewayService):
         return self.server.peers.membership
 
     def member_list(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             self.decode(MemberListRequest, request)
         except (JsonError, EtcdError) as exc:
@@ -66,7 +65,7 @@ class Cluster(GatewayService):
         return self._ok(response, "MemberList", started)
 
     def member_add(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(MemberAddRequest, request)
             member_id = _new_member_id(self.membership)
@@ -83,7 +82,7 @@ class Cluster(GatewayService):
         return future, lambda f: self._answer(MemberAddResponse, "MemberAdd", started, f, member=member)
 
     def member_remove(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(MemberRemoveRequest, request)
             self.membership.check_remove(req.ID)
@@ -95,7 +94,7 @@ class Cluster(GatewayService):
         return future, lambda f: self._answer(MemberRemoveResponse, "MemberRemove", started, f)
 
     def member_update(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(MemberUpdateRequest, request)
             urls = list(req.peerURLs)
@@ -107,7 +106,7 @@ class Cluster(GatewayService):
         return future, lambda f: self._answer(MemberUpdateResponse, "MemberUpdate", started, f)
 
     def member_promote(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(MemberPromoteRequest, request)
             self.membership.check_promote(req.ID)

@@ -7,7 +7,6 @@ store).  Writes that would take the database past its quota are refused
 with etcd's NOSPACE error and raise the alarm.
 """
 
-import time
 
 from cairn._codec import (
     CompactionRequest,
@@ -20,7 +19,7 @@ from cairn._codec import (
 )
 from cairn._mvcc import is_txn_readonly
 
-from .service import GatewayService
+from .service import GatewayService, begin
 
 
 def _txn_serializable(txn):
@@ -49,7 +48,7 @@ class Gateway(GatewayService):
         }
 
     def range(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(RangeRequest, request)
             if req.serializable:
@@ -67,7 +66,7 @@ class Gateway(GatewayService):
     def compaction(self, request):
         """With `physical`, the answer waits until the compacted revisions are
         gone from disk too (etcd's meaning), not only from the index."""
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(CompactionRequest, request)
         except (JsonError, EtcdError) as exc:
@@ -90,7 +89,7 @@ class Gateway(GatewayService):
     def txn(self, request):
         """A txn that only reads is served locally, as etcd serves it: after
         a read barrier unless every range in it is serializable."""
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(TxnRequest, request)
             if not is_txn_readonly(req):
@@ -103,7 +102,7 @@ class Gateway(GatewayService):
         return self._linearizable(self.store.apply_txn, req, "Txn", started)
 
     def _write(self, cls, request, method):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(cls, request)
             self.check_quota(req)

@@ -3,7 +3,6 @@
 stream (api/streams.py)."""
 
 import asyncio
-import time
 
 from cairn._codec import (
     EtcdError,
@@ -18,7 +17,7 @@ from cairn._codec import (
 )
 from cairn.cluster import lease_forward
 
-from .service import GatewayService
+from .service import GatewayService, begin
 
 
 class Lease(GatewayService):
@@ -39,7 +38,7 @@ class Lease(GatewayService):
         }
 
     def grant(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(LeaseGrantRequest, request)
             self.quota(req)
@@ -48,7 +47,7 @@ class Lease(GatewayService):
         return self._propose(self.leases.grant_request(req), "LeaseGrant", started)
 
     def revoke(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(LeaseRevokeRequest, request)
         except (JsonError, EtcdError) as exc:
@@ -56,7 +55,7 @@ class Lease(GatewayService):
         return self._propose(req, "LeaseRevoke", started)
 
     def time_to_live(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(LeaseTimeToLiveRequest, request)
         except (JsonError, EtcdError) as exc:
@@ -82,7 +81,7 @@ class Lease(GatewayService):
                                        TTL=ttl, grantedTTL=granted, keys=list(keys))
 
     def list(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(LeaseLeasesRequest, request)
         except (JsonError, EtcdError) as exc:

@@ -1,7 +1,6 @@
 """The gateway's Maintenance service: status, alarms, defragment."""
 
 import asyncio
-import time
 
 from cairn import ETCD_API_VERSION
 from cairn._codec import (
@@ -22,7 +21,7 @@ from cairn._codec import (
     StatusResponse,
 )
 
-from .service import GatewayService
+from .service import GatewayService, begin
 
 
 class Maintenance(GatewayService):
@@ -39,7 +38,7 @@ class Maintenance(GatewayService):
         }
 
     def status(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         server = self.server
         response = StatusResponse(
             header=ResponseHeader(revision=self.store.current_revision),
@@ -56,7 +55,7 @@ class Maintenance(GatewayService):
 
     def alarm(self, request):
         """GET lists the alarms; ACTIVATE and DEACTIVATE go through Raft."""
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(AlarmRequest, request)
         except (JsonError, EtcdError) as exc:
@@ -70,7 +69,7 @@ class Maintenance(GatewayService):
         (cairn's Hash and HashKV hash the same thing: the MVCC records,
         which are equal on members that applied the same log; etcd's Hash
         covers its whole bbolt file)."""
-        started = time.perf_counter()
+        started = begin(request)
         try:
             self.decode(HashRequest, request)
         except (JsonError, EtcdError) as exc:
@@ -82,7 +81,7 @@ class Maintenance(GatewayService):
     def move_leader(self, request):
         """etcd's MoveLeader: only the leader takes it; the answer comes once
         the transferee leads (or fails with etcd's timeout error)."""
-        started = time.perf_counter()
+        started = begin(request)
         try:
             req = self.decode(MoveLeaderRequest, request)
             node = self.node
@@ -107,7 +106,7 @@ class Maintenance(GatewayService):
         return self._ok(MoveLeaderResponse(), "MoveLeader", started, header=False)
 
     def defragment(self, request):
-        started = time.perf_counter()
+        started = begin(request)
         try:
             self.decode(DefragmentRequest, request)
         except (JsonError, EtcdError) as exc:

@@ -60,6 +60,25 @@ def check_receive_limit(request, body, limit):
                             codec.RESOURCE_EXHAUSTED)
 
 
+class GrpcCall:
+    """A call arriving over gRPC, handed to the same handlers as the
+    gateway's HTTP requests: it carries the decoded request message, and the
+    handlers answer it with the response message (or an EtcdError) instead
+    of an HTTP response.  Handlers thread it through as `started`."""
+
+    __slots__ = ("message", "started")
+
+    def __init__(self, message):
+        self.message = message
+        self.started = time.perf_counter()
+
+
+def begin(request):
+    """What a handler threads through its call as `started`: the GrpcCall
+    itself, or the start time of an HTTP request."""
+    return request if type(request) is GrpcCall else time.perf_counter()
+
+
 class GatewayService:
     """Base of one gRPC service's gateway handlers (`service` names it in
     metrics, as grpc_service)."""
@@ -76,10 +95,13 @@ class GatewayService:
         self.routes = {}
 
     def decode(self, cls, request):
-        """The checked request message of an HTTP request (raises JsonError
-        or EtcdError)."""
-        req = decode_body(cls, request.body)
-        check_receive_limit(req, request.body, self.receive_limit)
+        """The checked request message of an HTTP request or a gRPC call
+        (raises JsonError or EtcdError)."""
+        if type(request) is GrpcCall:
+            req = request.message  # the gRPC layer decoded and sized it
+        else:
+            req = decode_body(cls, request.body)
+            check_receive_limit(req, request.body, self.receive_limit)
         check_request(req, self.max_txn_ops)
         return req
 
@@ -122,6 +144,9 @@ class GatewayService:
             header.raft_term = self.node.term
         else:
             response.header = None
+        if type(started) is GrpcCall:
+            self._count(method, "OK", started.started)
+            return response
         body = orjson.dumps(response_json(response))
         self._count(method, "OK", started)
         return Response(200, body, JSON, GRPC_METADATA)
@@ -133,6 +158,9 @@ class GatewayService:
             code, message = codec.INVALID_ARGUMENT, str(exc)
         else:
             raise exc
+        if type(started) is GrpcCall:
+            self._count(method, GRPC_CODE_NAMES.get(code, "Unknown"), started.started)
+            return exc if isinstance(exc, EtcdError) else EtcdError(message, code)
         status, body = gateway_error(code, message)
         self._count(method, GRPC_CODE_NAMES.get(code, "Unknown"), started)
         return Response(status, body)

@@ -464,6 +464,10 @@ class Node:
             self._advance_persisted()
         if rd.committed_entries:
             self._apply(rd.committed_entries)
+        for index, ctx in rd.read_states or ():
+            sent = self._reads_sent.pop(ctx, None)
+            if sent:
+                self._wait_applied(index, sent[1])
         self._kick()
 
     def _on_soft_state(self, leader_id, role):
