@@ -365,3 +365,44 @@ def test_move_leader(three):
     assert three.leader() is follower
     status, body = put(leader, "after/move", "x")
     assert status == 200, body
+
+
+def test_paused_leader_is_replaced_and_loses_nothing(three):
+    """SIGSTOP the leader under load: the others elect a new one and go on;
+    the old one, resumed, follows it. Every acknowledged write survives and
+    all three agree."""
+    import signal
+
+    leader = three.leader()
+    others = [m for m in three.members if m is not leader]
+    writer = Writer(others, "p")  # a request to a paused member just hangs
+    writer.start()
+    try:
+        writer.acks_after(time.monotonic(), count=20)
+        leader.proc.send_signal(signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+
+            def new_leader():
+                leaders = {three.status(m).get("leader") for m in others}
+                old = three.status(others[0])["header"]["member_id"]
+                return len(leaders) == 1 and None not in leaders and leaders != {old} and leaders
+            wait_until(new_leader, 15, what="a new leader while the old one is paused")
+            writer.acks_after(t0, count=20, timeout=30)
+        finally:
+            leader.proc.send_signal(signal.SIGCONT)
+        # the old leader steps down to the new term and catches up
+        wait_until(lambda: three.status(leader).get("leader") != three.status(leader)["header"]["member_id"], 15,
+                   what="the resumed member to follow")
+        writer.acks_after(time.monotonic(), count=10, timeout=30)
+    finally:
+        writer.stopping.set()
+        writer.join(30)
+    revision = int(three.leader().ok("/v3/kv/range", {"key": b64("p/")})["header"]["revision"])
+    for m in three.members:
+        wait_until(lambda: int(range_all(m)["header"]["revision"]) >= revision, 30, what="%s to catch up" % m.name)
+    views = [{unb64(kv["key"]).decode() for kv in range_all(m, revision=revision).get("kvs", [])}
+             for m in three.members]
+    assert views[0] == views[1] == views[2]
+    missing = [k for k in writer.acked if k not in views[0]]
+    assert not missing, missing[:5]
