@@ -95,15 +95,7 @@ class Maintenance(GatewayService):
         if req.targetID == self.server.member_id:
             return self._ok(MoveLeaderResponse(), "MoveLeader", started, header=False)
         task = asyncio.ensure_future(self.server.move_leader(req.targetID))
-        return task, lambda t: self._moved(started, t)
-
-    def _moved(self, started, task):
-        exc = task.exception()
-        if exc is not None:
-            if isinstance(exc, EtcdError):
-                return self._error(exc, "MoveLeader", started)
-            raise exc
-        return self._ok(MoveLeaderResponse(), "MoveLeader", started, header=False)
+        return task, lambda t: self._headerless(MoveLeaderResponse, "MoveLeader", started, t)
 
     def defragment(self, request):
         started = begin(request)
@@ -112,12 +104,14 @@ class Maintenance(GatewayService):
         except (JsonError, EtcdError) as exc:
             return self._error(exc, "Defragment", started)
         task = asyncio.ensure_future(self.server.defragment())
-        return task, lambda f: self._defragmented(started, f)
+        return task, lambda t: self._headerless(DefragmentResponse, "Defragment", started, t)
 
-    def _defragmented(self, started, task):
+    def _headerless(self, response_class, method, started, task):
+        """The answer once a maintenance task is done: etcd's Defragment and
+        MoveLeader answers carry no header."""
         exc = task.exception()
         if exc is not None:
             if isinstance(exc, EtcdError):
-                return self._error(exc, "Defragment", started)
+                return self._error(exc, method, started)
             raise exc
-        return self._ok(DefragmentResponse(), "Defragment", started, header=False)
+        return self._ok(response_class(), method, started, header=False)

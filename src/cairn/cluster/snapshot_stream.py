@@ -19,7 +19,6 @@ log = logging.getLogger("cairn.snapshots")
 CHUNK_BYTES = 1 << 20
 HIGH_WATER = 8 << 20
 ACK_TIMEOUT = 60.0
-_HELLO = struct.Struct(">QQQB")
 _SIZE = struct.Struct(">Q")
 
 
@@ -78,7 +77,7 @@ async def send_snapshot_file(owner, peer, message, path):
         except (OSError, asyncio.TimeoutError):
             continue
         try:
-            transport.write(encode_frame(frames.HELLO, _HELLO.pack(
+            transport.write(encode_frame(frames.HELLO, frames.HELLO_PAYLOAD.pack(
                 owner.cluster_id, owner.member_id, peer.peer_id, frames.STREAM_SNAPSHOT)))
             transport.write(encode_frame(frames.MSG, encode_messages([message])))
             total = 0

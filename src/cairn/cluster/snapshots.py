@@ -16,12 +16,10 @@ every in-memory state from it.
 import logging
 import os
 import shutil
-import struct
-
 import lmdb
 
 from cairn._codec import ConfState, SnapshotMeta
-from cairn.storage.raftlog import LOG_START
+from cairn.storage.raftlog import LOG_START, LOG_START_FORMAT
 from cairn.storage.tables import (
     APPLIED_INDEX,
     APPLIED_TERM,
@@ -35,9 +33,6 @@ from cairn.storage.tables import (
 )
 
 log = logging.getLogger("cairn.snapshots")
-
-_START = struct.Struct(">QQ")
-
 
 def _open_file(path, readonly):
     return lmdb.open(path, subdir=False, readonly=readonly, lock=False, max_dbs=len(TABLES),
@@ -84,7 +79,7 @@ def prepare_for_install(path, meta, hard_state, cluster_id, member_id):
             txn.drop(dbs["log"], delete=False)
             txn.put(HARD_STATE, hard_state.encode(), db=dbs["raft"])
             txn.put(CONF_STATE, meta.conf_state.encode(), db=dbs["raft"])
-            txn.put(LOG_START, _START.pack(meta.index, meta.term), db=dbs["raft"])
+            txn.put(LOG_START, LOG_START_FORMAT.pack(meta.index, meta.term), db=dbs["raft"])
             txn.put(CLUSTER_ID, u64(cluster_id), db=dbs["meta"])
             txn.put(MEMBER_ID, u64(member_id), db=dbs["meta"])
         env.sync(True)

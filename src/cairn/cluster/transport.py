@@ -33,7 +33,6 @@ BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 1.0
 HIGH_WATER_BYTES = 32 << 20  # queued on a stream beyond this: drop, report unreachable
 PING_SECONDS = 2.0
-_HELLO = struct.Struct(">QQQB")
 
 
 class PeerTransport:
@@ -221,7 +220,7 @@ class _Peer:
                 if self._closed:
                     conn.transport.close()
                     return
-                conn.write(encode_frame(frames.HELLO, _HELLO.pack(
+                conn.write(encode_frame(frames.HELLO, frames.HELLO_PAYLOAD.pack(
                     self.transport.cluster_id, self.transport.member_id, self.peer_id, frames.STREAM_MESSAGE)))
                 # its PONG tells that the peer took the HELLO (accepted())
                 conn.write(encode_frame(frames.PING, struct.pack(">d", time.monotonic())))
@@ -342,10 +341,10 @@ class _Inbound(asyncio.Protocol):
         owner = self.owner
         for kind, payload in frames_in:
             if self.kind is None:
-                if kind != frames.HELLO or len(payload) != _HELLO.size:
+                if kind != frames.HELLO or len(payload) != frames.HELLO_PAYLOAD.size:
                     self.transport.close()
                     return
-                cluster_id, sender, receiver, stream_kind = _HELLO.unpack(payload)
+                cluster_id, sender, receiver, stream_kind = frames.HELLO_PAYLOAD.unpack(payload)
                 reason = owner.check_hello(cluster_id, sender, receiver)
                 if reason is not None:
                     log.warning("refused a stream from %x (cluster %x): %s", sender, cluster_id, reason)

@@ -17,7 +17,7 @@ from cairn._codec import ConfState, CorruptLogRecord, HardState, SnapshotMeta, d
 from .tables import CONF_STATE, HARD_STATE, from_u64, u64
 
 LOG_START = b"log_start"  # raft table: (index, term) of the compaction point
-_START = struct.Struct(">QQ")
+LOG_START_FORMAT = struct.Struct(">QQ")  # (index, term)
 # The newest durable entries kept in memory, for peers slightly behind (Raft
 # itself holds entries until they are persisted and applied, so the apply
 # path never reads storage); bounded in bytes, as entries can be large.
@@ -43,7 +43,7 @@ class RaftLog:
             raw = txn.get(CONF_STATE, db=self._dbs["raft"])
             self.conf_state = ConfState.decode(raw) if raw else ConfState()
             raw = txn.get(LOG_START, db=self._dbs["raft"])
-            start_index, start_term = _START.unpack(raw) if raw else (0, 0)
+            start_index, start_term = LOG_START_FORMAT.unpack(raw) if raw else (0, 0)
             cursor = txn.cursor(db=self._dbs["log"])
             last = from_u64(cursor.key()) if cursor.last() else start_index
         self._start_index = start_index  # compaction point: first_index - 1
@@ -197,7 +197,7 @@ class RaftLog:
         term = self.term(up_to)
         old_start = self._start_index
         dbs = self._dbs
-        start = _START.pack(up_to, term)
+        start = LOG_START_FORMAT.pack(up_to, term)
 
         def run(txn):
             log_db, raft_db = dbs["log"], dbs["raft"]
