@@ -64,6 +64,8 @@ cdef extern from "nghttp2/nghttp2.h":
 
     ctypedef int (*nghttp2_on_frame_recv_callback)(
         nghttp2_session *session, const nghttp2_frame *frame, void *user_data) noexcept
+    ctypedef int (*nghttp2_on_frame_send_callback)(
+        nghttp2_session *session, const nghttp2_frame *frame, void *user_data) noexcept
     ctypedef int (*nghttp2_on_begin_headers_callback)(
         nghttp2_session *session, const nghttp2_frame *frame, void *user_data) noexcept
     ctypedef int (*nghttp2_on_header_callback)(
@@ -79,6 +81,7 @@ cdef extern from "nghttp2/nghttp2.h":
         NGHTTP2_ERR_DEFERRED
         NGHTTP2_ERR_CALLBACK_FAILURE
         NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE
+        NGHTTP2_NO_ERROR
         NGHTTP2_DATA_FLAG_EOF
         NGHTTP2_DATA_FLAG_NO_END_STREAM
         NGHTTP2_FLAG_NONE
@@ -97,6 +100,8 @@ cdef extern from "nghttp2/nghttp2.h":
     void nghttp2_session_callbacks_del(nghttp2_session_callbacks *callbacks)
     void nghttp2_session_callbacks_set_on_frame_recv_callback(
         nghttp2_session_callbacks *cbs, nghttp2_on_frame_recv_callback cb)
+    void nghttp2_session_callbacks_set_on_frame_send_callback(
+        nghttp2_session_callbacks *cbs, nghttp2_on_frame_send_callback cb)
     void nghttp2_session_callbacks_set_on_begin_headers_callback(
         nghttp2_session_callbacks *cbs, nghttp2_on_begin_headers_callback cb)
     void nghttp2_session_callbacks_set_on_header_callback(
@@ -122,6 +127,7 @@ cdef extern from "nghttp2/nghttp2.h":
     int nghttp2_session_set_local_window_size(nghttp2_session *session, uint8_t flags,
                                               int32_t stream_id, int32_t window_size)
     int32_t nghttp2_session_get_last_proc_stream_id(nghttp2_session *session)
+    int nghttp2_session_get_stream_remote_close(nghttp2_session *session, int32_t stream_id)
     nghttp2_stream *nghttp2_session_find_stream(nghttp2_session *session, int32_t stream_id)
 
     int nghttp2_submit_settings(nghttp2_session *session, uint8_t flags,

@@ -85,6 +85,7 @@ cdef class H2Session:
         nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, _on_frame_recv)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, _on_data_chunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(cbs, _on_stream_close)
+        nghttp2_session_callbacks_set_on_frame_send_callback(cbs, _on_frame_send)
         nghttp2_option_set_no_auto_window_update(option, 1)
         # user_data is a borrowed pointer: the session dies in __dealloc__, before self
         rv = nghttp2_session_server_new2(&self._session, cbs, <void *>self, option)
@@ -356,6 +357,17 @@ cdef int _on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, vo
     except BaseException as exc:
         self._keep(exc)
         return NGHTTP2_ERR_CALLBACK_FAILURE
+    return 0
+
+
+cdef int _on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) noexcept:
+    # The response ended (END_STREAM on HEADERS: trailers, or a trailers-only
+    # answer) while the client may still send: RST_STREAM(NO_ERROR) tells it
+    # to stop, as gRPC servers do, and frees the stream's slot at once
+    # instead of when the client gets round to half-closing.  No Python here.
+    if (frame.hd.type == NGHTTP2_HEADERS and frame.hd.flags & NGHTTP2_FLAG_END_STREAM
+            and nghttp2_session_get_stream_remote_close(session, frame.hd.stream_id) == 0):
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame.hd.stream_id, NGHTTP2_NO_ERROR)
     return 0
 
 

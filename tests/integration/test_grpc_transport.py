@@ -95,6 +95,37 @@ def test_oversized_message_is_refused(channel):
     assert unary(channel, "/test.Echo/Unary")(RangeRequest(key=b"after"), timeout=5).kvs[0].key == b"after"
 
 
+def test_refused_bodies_do_not_use_up_the_connection_window(channel):
+    # 300 refused 70 KB requests: 21 MB, more than the 16 MiB connection
+    # window, which only reopens if the ignored bytes are given back
+    call = unary(channel, "/test.Echo/Unary")
+    for _ in range(300):
+        with pytest.raises(grpc.RpcError) as err:
+            call(RangeRequest(key=b"k" * 70000), timeout=5)
+        assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert call(RangeRequest(key=b"after"), timeout=5).kvs[0].key == b"after"
+
+
+def test_stream_call_answered_while_the_client_still_sends(channel):
+    # a unary method called as a bidi stream: the status comes after the first
+    # message while the client keeps its side open
+    outgoing = queue.Queue()
+    outgoing.put(RangeRequest(key=b"a"))
+
+    def requests():
+        while (item := outgoing.get()) is not None:
+            yield item
+
+    call = channel.stream_stream("/test.Echo/Fail", request_serializer=RangeRequest.encode,
+                                 response_deserializer=RangeResponse.decode)(requests(), timeout=10)
+    try:
+        with pytest.raises(grpc.RpcError) as err:
+            list(call)
+        assert err.value.code() == grpc.StatusCode.OUT_OF_RANGE
+    finally:
+        outgoing.put(None)
+
+
 def test_message_at_the_limit_is_served(channel):
     key = b"k" * (MAX_RECV - 4)  # field tag (1) + length varint (3) + key = the limit
     assert len(RangeRequest(key=key).encode()) == MAX_RECV
