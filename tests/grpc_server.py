@@ -96,6 +96,7 @@ class GrpcTestServer:
         self._server = None
         self._ready = threading.Event()
         self._failure = None
+        self.connections = []  # GrpcProtocols made, in order (touched only on the server's loop)
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     @property
@@ -113,6 +114,10 @@ class GrpcTestServer:
     def __exit__(self, *exc):
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    def shutdown_connections(self):
+        """GOAWAY on every gRPC connection (as a stopping server does)."""
+        self._loop.call_soon_threadsafe(lambda: [p.shutdown() for p in self.connections])
 
     def _run(self):
         self._loop = uvloop.new_event_loop()
@@ -134,7 +139,9 @@ class GrpcTestServer:
         registry = self.service.registry()
 
         def grpc_protocol():
-            return GrpcProtocol(registry, max_recv_bytes=self.max_recv_bytes)
+            protocol = GrpcProtocol(registry, max_recv_bytes=self.max_recv_bytes)
+            self.connections.append(protocol)
+            return protocol
 
         def protocol():
             return HttpProtocol(http_router, 1 << 20, http2_factory=grpc_protocol)

@@ -208,6 +208,22 @@ def test_client_cancel_reaches_the_stream_handler(server, channel):
     assert call.code() == grpc.StatusCode.CANCELLED
 
 
+def test_goaway_lets_calls_in_flight_finish():
+    with GrpcTestServer() as server:
+        channel = grpc.insecure_channel(server.address)
+        try:
+            later = unary(channel, "/test.Echo/Later")
+            future = later.future(RangeRequest(key=b"in-flight", limit=300), timeout=10)
+            wait_for(lambda: server.connections and server.connections[0]._calls)  # the call is running
+            server.shutdown_connections()
+            assert future.result().kvs[0].key == b"in-flight"
+            # the channel sees the GOAWAY and dials a new connection
+            assert later(RangeRequest(key=b"next", limit=1), timeout=10).kvs[0].key == b"next"
+            wait_for(lambda: len(server.connections) == 2)
+        finally:
+            channel.close()
+
+
 def test_health_check(channel):
     check = channel.unary_unary("/grpc.health.v1.Health/Check", request_serializer=lambda data: data,
                                 response_deserializer=lambda data: data)

@@ -130,7 +130,8 @@ class GrpcProtocol(asyncio.Protocol):
 
     def _open(self, stream_id, headers):
         if headers.get(b":method") != b"POST":
-            self._refuse_http(stream_id, b"405", 'invalid gRPC request method %r' % headers.get(b":method"))
+            self._refuse_http(stream_id, b"405", 'invalid gRPC request method "%s"'
+                              % headers.get(b":method", b"").decode("latin-1"))
             return
         content_type = headers.get(b"content-type", b"")
         if not content_type.startswith(b"application/grpc") or content_type[16:17] not in (b"", b"+", b";"):
