@@ -6,11 +6,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Debian packages: the build needs a C compiler and Python headers; the tests
-# and benchmarks drive real etcd tools beside cairn.
-BUILD_PKGS := build-essential pkg-config
-TEST_PKGS  := etcd-client etcd-server prometheus curl
-BENCH_PKGS := etcd-server wrk
+# Debian packages: the build needs a C compiler, Python headers and
+# libnghttp2 (gRPC's HTTP/2); the tests and benchmarks drive real etcd tools
+# beside cairn (h2load, from nghttp2-client, loads the gRPC port).
+BUILD_PKGS := build-essential pkg-config libnghttp2-dev
+TEST_PKGS  := etcd-client etcd-server prometheus curl nghttp2-client
+BENCH_PKGS := etcd-server wrk nghttp2-client
 
 DATA_DIR ?= default.cairn
 

@@ -36,13 +36,11 @@ def native(name, source, **kw):
     )
 
 
+# HTTP/2 for gRPC comes from libnghttp2 (Debian libnghttp2-dev)
 extensions = [
-    native(name, source)
-    for name, source in (
-        ("cairn._codec", "native/codec/_codec.pyx"),
-        ("cairn._raft", "native/raft/_raft.pyx"),
-        ("cairn._mvcc", "native/mvcc/_mvcc.pyx"),
-    )
+    native("cairn._codec", "native/codec/_codec.pyx", libraries=["nghttp2"]),
+    native("cairn._raft", "native/raft/_raft.pyx"),
+    native("cairn._mvcc", "native/mvcc/_mvcc.pyx"),
 ]
 
 

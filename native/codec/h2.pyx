@@ -1,0 +1,399 @@
+# HTTP/2 server sessions: libnghttp2 does the framing, HPACK, SETTINGS,
+# PING, stream states and flow control; this fragment turns its callbacks
+# into a list of events for the Python protocol and queues the response
+# frames it asks for.  No I/O here: feed() takes bytes read from the socket,
+# take_output() gives the bytes to write.
+#
+# Callbacks never let a Python exception into C: they keep the first one in
+# _error, return NGHTTP2_ERR_CALLBACK_FAILURE (connection-fatal in nghttp2),
+# and feed()/take_output() raise it once nghttp2 has returned.
+#
+# Flow control is manual (NGHTTP2_OPT_NO_AUTO_WINDOW_UPDATE): a WINDOW_UPDATE
+# goes out only for bytes the application hands back with consume(), so a
+# peer can never have more unread bytes in flight than the windows allow.
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+
+# event kinds: each event is a tuple (kind, stream id, value)
+H2_REQUEST = 1  # value: dict of request header name -> value (bytes); the last of a repeated name wins
+H2_DATA = 2     # value: bytes of a DATA frame (give them back with consume() once taken)
+H2_END = 3      # value: None; the client half-closed the stream
+H2_CLOSED = 4   # value: HTTP/2 error code; the stream closed before its response ended (client RST_STREAM, protocol error)
+H2_GOAWAY = 5   # stream id: the client's last stream id; value: error code
+
+# HTTP/2 error codes (RFC 9113 §7)
+H2_NO_ERROR = 0
+H2_PROTOCOL_ERROR = 1
+H2_INTERNAL_ERROR = 2
+H2_REFUSED_STREAM = 7
+H2_CANCEL = 8
+
+
+class H2Error(Exception):
+    """The HTTP/2 connection is broken (bad preface, protocol error): send
+    what take_output() still has (a GOAWAY) and close it."""
+
+
+cdef class _Outgoing:
+    def __cinit__(self):
+        self.chunks = []
+
+
+cdef nghttp2_nv *_nv_array(list headers) except NULL:
+    """nghttp2 name/value pairs pointing into `headers` (a list of (bytes,
+    bytes)), which must outlive the submit call; nghttp2 copies them."""
+    cdef Py_ssize_t i, n = len(headers)
+    cdef nghttp2_nv *nva = <nghttp2_nv *>malloc(max(n, 1) * sizeof(nghttp2_nv))
+    cdef bytes name, value
+    if nva == NULL:
+        raise MemoryError()
+    for i in range(n):
+        name, value = headers[i]
+        if name is None or value is None:
+            free(nva)
+            raise TypeError("header names and values are bytes")
+        nva[i].name = <uint8_t *>PyBytes_AS_STRING(name)
+        nva[i].namelen = PyBytes_GET_SIZE(name)
+        nva[i].value = <uint8_t *>PyBytes_AS_STRING(value)
+        nva[i].valuelen = PyBytes_GET_SIZE(value)
+        nva[i].flags = NGHTTP2_NV_FLAG_NONE
+    return nva
+
+
+cdef class H2Session:
+    """One server-side HTTP/2 connection.  The client preface is expected as
+    the first bytes fed."""
+
+    def __cinit__(self, uint32_t max_concurrent_streams=1000, int32_t initial_window_size=1 << 20,
+                  int32_t connection_window_size=16 << 20, uint32_t max_header_list_size=1 << 20):
+        cdef nghttp2_session_callbacks *cbs = NULL
+        cdef nghttp2_option *option = NULL
+        cdef nghttp2_settings_entry settings[3]
+        cdef int rv
+        self._events = []
+        self._incoming = {}
+        self._outgoing = {}
+        if nghttp2_session_callbacks_new(&cbs) != 0:
+            raise MemoryError()
+        if nghttp2_option_new(&option) != 0:
+            nghttp2_session_callbacks_del(cbs)
+            raise MemoryError()
+        nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, _on_begin_headers)
+        nghttp2_session_callbacks_set_on_header_callback(cbs, _on_header)
+        nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, _on_frame_recv)
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, _on_data_chunk)
+        nghttp2_session_callbacks_set_on_stream_close_callback(cbs, _on_stream_close)
+        nghttp2_session_callbacks_set_on_frame_send_callback(cbs, _on_frame_send)
+        nghttp2_option_set_no_auto_window_update(option, 1)
+        # user_data is a borrowed pointer: the session dies in __dealloc__, before self
+        rv = nghttp2_session_server_new2(&self._session, cbs, <void *>self, option)
+        nghttp2_session_callbacks_del(cbs)
+        nghttp2_option_del(option)
+        if rv != 0:
+            self._session = NULL
+            raise MemoryError()
+        settings[0].settings_id = NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS
+        settings[0].value = max_concurrent_streams
+        settings[1].settings_id = NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE
+        settings[1].value = <uint32_t>initial_window_size
+        settings[2].settings_id = NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE
+        settings[2].value = max_header_list_size
+        _check(nghttp2_submit_settings(self._session, NGHTTP2_FLAG_NONE, settings, 3))
+        # the connection window is not a SETTING: it opens with a WINDOW_UPDATE
+        _check(nghttp2_session_set_local_window_size(self._session, NGHTTP2_FLAG_NONE, 0, connection_window_size))
+
+    def __dealloc__(self):
+        if self._session != NULL:
+            nghttp2_session_del(self._session)
+            self._session = NULL
+
+    # --- input ------------------------------------------------------------
+
+    def feed(self, bytes data not None):
+        """Processes bytes read from the client; returns the events they
+        (and any take_output() since the last feed) produced."""
+        cdef ssize_t rv = nghttp2_session_mem_recv(
+            self._session, <const uint8_t *>PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+        self._raise_kept()
+        if rv < 0:
+            raise H2Error(nghttp2_strerror(<int>rv).decode())
+        return self.take_events()
+
+    def take_events(self):
+        events = self._events
+        self._events = []
+        return events
+
+    def consume(self, int32_t stream_id, size_t n):
+        """Gives `n` received DATA bytes of the stream back to the peer's
+        stream and connection windows (also for a stream closed since)."""
+        if n:
+            _check(nghttp2_session_consume(self._session, stream_id, n))
+
+    # --- output -----------------------------------------------------------
+
+    def submit_response_headers(self, int32_t stream_id, list headers not None, bint end_stream=False):
+        """Response HEADERS for a stream (`headers` a list of (bytes, bytes),
+        :status first).  end_stream sends them as the whole response (gRPC's
+        trailers-only answer).  Returns False if the stream is gone."""
+        cdef nghttp2_data_provider provider
+        cdef _Outgoing out
+        cdef nghttp2_nv *nva
+        cdef int rv
+        if nghttp2_session_find_stream(self._session, stream_id) == NULL or stream_id in self._outgoing:
+            return False
+        out = _Outgoing()
+        nva = _nv_array(headers)
+        if end_stream:
+            out.finished = True
+            rv = nghttp2_submit_response(self._session, stream_id, nva, len(headers), NULL)
+        else:
+            provider.source.ptr = <void *>out
+            provider.read_callback = _read_outgoing
+            rv = nghttp2_submit_response(self._session, stream_id, nva, len(headers), &provider)
+        free(nva)
+        _check(rv)
+        # the provider points at `out`: the dict keeps it alive until the stream closes
+        self._outgoing[stream_id] = out
+        return True
+
+    def submit_data(self, int32_t stream_id, bytes data not None, bint end_stream=False):
+        """Queues response body bytes; they leave as the peer's window allows."""
+        cdef _Outgoing out = self._open_outgoing(stream_id)
+        if out is None:
+            return False
+        if PyBytes_GET_SIZE(data):
+            out.chunks.append(data)
+            out.size += PyBytes_GET_SIZE(data)
+        if end_stream:
+            out.end_stream = True
+            out.finished = True
+        self._resume(stream_id, out)
+        return True
+
+    def submit_trailers(self, int32_t stream_id, list headers not None):
+        """Ends the response with trailers, after the queued body."""
+        cdef _Outgoing out = self._open_outgoing(stream_id)
+        if out is None:
+            return False
+        out.trailers = headers
+        out.finished = True
+        self._resume(stream_id, out)
+        return True
+
+    def reset_stream(self, int32_t stream_id, uint32_t error_code=H2_CANCEL):
+        cdef _Outgoing out = self._outgoing.get(stream_id)
+        if out is not None:
+            out.finished = True
+        elif nghttp2_session_find_stream(self._session, stream_id) != NULL:
+            out = _Outgoing()
+            out.finished = True
+            self._outgoing[stream_id] = out
+        _check(nghttp2_submit_rst_stream(self._session, NGHTTP2_FLAG_NONE, stream_id, error_code))
+
+    def goaway(self, uint32_t error_code=H2_NO_ERROR):
+        """GOAWAY naming the last stream the application has seen: later
+        streams are refused, earlier ones run to their end."""
+        _check(nghttp2_submit_goaway(self._session, NGHTTP2_FLAG_NONE,
+                                     nghttp2_session_get_last_proc_stream_id(self._session),
+                                     error_code, NULL, 0))
+
+    def pending(self, int32_t stream_id):
+        """Body bytes of the stream still waiting for window."""
+        cdef _Outgoing out = self._outgoing.get(stream_id)
+        return 0 if out is None else out.size
+
+    def take_output(self):
+        """The bytes nghttp2 has ready to write (b"" when none)."""
+        cdef const uint8_t *data
+        cdef ssize_t n
+        cdef list chunks = None
+        cdef bytes chunk = b""
+        while True:
+            n = nghttp2_session_mem_send(self._session, &data)
+            if n <= 0:
+                break
+            if chunks is None and not chunk:
+                chunk = PyBytes_FromStringAndSize(<const char *>data, n)
+            else:
+                if chunks is None:
+                    chunks = [chunk]
+                chunks.append(PyBytes_FromStringAndSize(<const char *>data, n))
+        self._raise_kept()
+        if n < 0:
+            raise H2Error(nghttp2_strerror(<int>n).decode())
+        return chunk if chunks is None else b"".join(chunks)
+
+    def want_close(self):
+        """True once nghttp2 neither reads nor writes (GOAWAY exchanged, or
+        a fatal error): the connection can be closed."""
+        return not nghttp2_session_want_read(self._session) and not nghttp2_session_want_write(self._session)
+
+    # --- internals --------------------------------------------------------
+
+    cdef _Outgoing _open_outgoing(self, int32_t stream_id):
+        cdef _Outgoing out = self._outgoing.get(stream_id)
+        if out is None or out.finished:
+            return None
+        return out
+
+    cdef int _resume(self, int32_t stream_id, _Outgoing out) except -1:
+        if out.deferred:
+            out.deferred = False
+            _check(nghttp2_session_resume_data(self._session, stream_id))
+        return 0
+
+    cdef int _keep(self, BaseException exc) noexcept:
+        if self._error is None:
+            self._error = exc
+        return 0
+
+    cdef int _raise_kept(self) except -1:
+        if self._error is not None:
+            exc, self._error = self._error, None
+            raise exc
+        return 0
+
+    cdef ssize_t _read(self, int32_t stream_id, _Outgoing out, uint8_t *buf, size_t length,
+                       uint32_t *flags) except? -1:
+        cdef Py_ssize_t n = 0, take, avail
+        cdef bytes chunk
+        cdef nghttp2_nv *nva
+        cdef int rv
+        cdef Py_ssize_t want = <Py_ssize_t>length
+        while n < want and out.head < len(out.chunks):
+            chunk = <bytes>out.chunks[out.head]
+            avail = PyBytes_GET_SIZE(chunk) - out.offset
+            take = avail if avail < want - n else want - n
+            memcpy(buf + n, PyBytes_AS_STRING(chunk) + out.offset, take)
+            n += take
+            out.offset += take
+            if out.offset == PyBytes_GET_SIZE(chunk):
+                out.head += 1
+                out.offset = 0
+        out.size -= n
+        if out.head == len(out.chunks):
+            del out.chunks[:]
+            out.head = 0
+        if out.size:
+            return n
+        if out.trailers is not None:
+            flags[0] |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM
+            nva = _nv_array(out.trailers)
+            rv = nghttp2_submit_trailer(self._session, stream_id, nva, len(out.trailers))
+            free(nva)
+            out.trailers = None
+            _check(rv)
+        elif out.end_stream:
+            flags[0] |= NGHTTP2_DATA_FLAG_EOF
+        elif n == 0:
+            out.deferred = True
+            return NGHTTP2_ERR_DEFERRED
+        return n
+
+
+cdef int _check(int rv) except -1:
+    if rv < 0:
+        raise H2Error(nghttp2_strerror(rv).decode())
+    return 0
+
+
+# --- nghttp2 callbacks: user_data is the H2Session ------------------------
+
+cdef ssize_t _read_outgoing(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+                            uint32_t *data_flags, nghttp2_data_source *source, void *user_data) noexcept:
+    cdef H2Session self = <H2Session>user_data
+    try:
+        return self._read(stream_id, <_Outgoing>source.ptr, buf, length, data_flags)
+    except BaseException as exc:
+        self._keep(exc)
+        return NGHTTP2_ERR_CALLBACK_FAILURE
+
+
+cdef int _on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) noexcept:
+    cdef H2Session self = <H2Session>user_data
+    if frame.hd.type == NGHTTP2_HEADERS and frame.headers.cat == NGHTTP2_HCAT_REQUEST:
+        try:
+            self._incoming[frame.hd.stream_id] = {}
+        except BaseException as exc:
+            self._keep(exc)
+            return NGHTTP2_ERR_CALLBACK_FAILURE
+    return 0
+
+
+cdef int _on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
+                    const uint8_t *value, size_t valuelen, uint8_t flags, void *user_data) noexcept:
+    cdef H2Session self = <H2Session>user_data
+    # trailers from the client (a HEADERS frame that is not the request) carry nothing gRPC reads
+    if frame.headers.cat != NGHTTP2_HCAT_REQUEST:
+        return 0
+    try:
+        headers = self._incoming.get(frame.hd.stream_id)
+        if headers is not None:
+            headers[PyBytes_FromStringAndSize(<const char *>name, namelen)] = \
+                PyBytes_FromStringAndSize(<const char *>value, valuelen)
+    except BaseException as exc:
+        self._keep(exc)
+        return NGHTTP2_ERR_CALLBACK_FAILURE
+    return 0
+
+
+cdef int _on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) noexcept:
+    cdef H2Session self = <H2Session>user_data
+    cdef int32_t stream_id = frame.hd.stream_id
+    try:
+        if frame.hd.type == NGHTTP2_HEADERS:
+            if frame.headers.cat == NGHTTP2_HCAT_REQUEST:
+                self._events.append((H2_REQUEST, stream_id, self._incoming.pop(stream_id, {})))
+            if frame.hd.flags & NGHTTP2_FLAG_END_STREAM:
+                self._events.append((H2_END, stream_id, None))
+        elif frame.hd.type == NGHTTP2_DATA:
+            if frame.hd.flags & NGHTTP2_FLAG_END_STREAM:
+                self._events.append((H2_END, stream_id, None))
+        elif frame.hd.type == NGHTTP2_GOAWAY:
+            self._events.append((H2_GOAWAY, frame.goaway.last_stream_id, frame.goaway.error_code))
+    except BaseException as exc:
+        self._keep(exc)
+        return NGHTTP2_ERR_CALLBACK_FAILURE
+    return 0
+
+
+cdef int _on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) noexcept:
+    # The response ended (END_STREAM on HEADERS: trailers, or a trailers-only
+    # answer) while the client may still send: RST_STREAM(NO_ERROR) tells it
+    # to stop, as gRPC servers do, and frees the stream's slot at once
+    # instead of when the client gets round to half-closing.  No Python here.
+    if (frame.hd.type == NGHTTP2_HEADERS and frame.hd.flags & NGHTTP2_FLAG_END_STREAM
+            and nghttp2_session_get_stream_remote_close(session, frame.hd.stream_id) == 0):
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame.hd.stream_id, NGHTTP2_NO_ERROR)
+    return 0
+
+
+cdef int _on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data,
+                        size_t n, void *user_data) noexcept:
+    cdef H2Session self = <H2Session>user_data
+    try:
+        self._events.append((H2_DATA, stream_id, PyBytes_FromStringAndSize(<const char *>data, n)))
+    except BaseException as exc:
+        self._keep(exc)
+        return NGHTTP2_ERR_CALLBACK_FAILURE
+    return 0
+
+
+cdef int _on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
+                          void *user_data) noexcept:
+    # Reported only for a stream whose response had not ended: the
+    # application still has a call running for it.
+    cdef H2Session self = <H2Session>user_data
+    cdef _Outgoing out
+    try:
+        self._incoming.pop(stream_id, None)
+        out = self._outgoing.pop(stream_id, None)
+        if out is None or not out.finished:
+            self._events.append((H2_CLOSED, stream_id, error_code))
+    except BaseException as exc:
+        self._keep(exc)
+        return NGHTTP2_ERR_CALLBACK_FAILURE
+    return 0
