@@ -1,0 +1,280 @@
+"""The etcdctl matrix: the same etcdctl 3.4 command lines run against an
+etcd 3.4 cluster (the reference) and a cairn cluster of the same size, and
+their outputs compared after ``etcdctl_output`` has put placeholders where
+the servers' own values stand.
+
+Each side is a fresh cluster (``member_cluster.start_cluster``: members
+named m1.., IDs derived from the peer URLs); the sides start together and
+are shared by a test module.  Both run every command of a test in the same
+order, each command on both sides at once, so they hold the same keys at
+the same revisions.  Arguments may name a side's values: ``{ep1}``,
+``{id2:x}`` (member m2's ID in hex), ``{lease1:x}``, ``{dir}`` (a
+directory of the side's own), ``{rev+3}`` (the revision the side had when
+the test began, plus 3).
+
+``CAIRN_MATRIX_SUT=etcd`` runs etcd on both sides: two etcds must agree on
+everything compared, which proves the normalisation keeps nothing that
+depends on the server instance.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass
+
+from cairn.client import Client
+
+from .cli_diff import Result, Running
+from .etcdctl_output import Names, View
+from .etcdctl_twins import ETCDCTL, base_env
+from .member_cluster import Cluster, start_cluster
+
+REFERENCE = "etcd"
+SUT = os.environ.get("CAIRN_MATRIX_SUT", "cairn")
+COMMAND_TIMEOUT_S = 60.0
+# A file to append each compared command and its normalised output to.
+TRANSCRIPT = os.environ.get("CAIRN_MATRIX_TRANSCRIPT")
+
+# A lease ID as etcdctl prints it on grant (%016x), and inside the key of a
+# lock or an election (name/%x).
+_GRANTED_LEASE = re.compile(rb"^lease ([0-9a-f]{16}) granted", re.M)
+_SESSION_LEASE = re.compile(rb"/([0-9a-f]{1,16})$", re.M)
+_REVISION_ARG = re.compile(r"\{rev([+-]\d+)?\}")
+
+
+@dataclass
+class Side:
+    kind: str
+    cluster: Cluster
+    root: str
+    names: Names
+    base: int = 0
+    leases: int = 0
+
+    @property
+    def endpoints(self) -> list[str]:
+        return self.cluster.endpoints
+
+    def expand(self, arg):
+        if isinstance(arg, bytes):
+            return self.expand(arg.decode()).encode()
+        arg = _REVISION_ARG.sub(lambda m: str(self.base + int(m.group(1) or 0)), arg)
+        return self.names.expand(arg)
+
+    def client(self) -> Client:
+        return Client(list(self.endpoints))
+
+    def current_revision(self) -> int:
+        with self.client() as client:
+            return client.get("matrix-probe").header.revision
+
+    def learn_leases(self, data: bytes, command: tuple) -> None:
+        """Names lease IDs in the order this side first printed them."""
+        pattern = _SESSION_LEASE if command[:1] in (("lock",), ("elect",)) else _GRANTED_LEASE
+        for m in pattern.finditer(data):
+            value = int(m.group(1), 16)
+            if value not in self.names.ids:
+                self.leases += 1
+                self.names.add_id(f"lease{self.leases}", value)
+
+
+def start_side(kind: str, root: str, size: int) -> Side:
+    os.makedirs(root, exist_ok=True)
+    cluster = start_cluster(kind, root, size)
+    names = Names()
+    try:
+        with Client(list(cluster.endpoints)) as client:
+            members = client.member_list()
+        for member in members.members:
+            names.add_id("id" + member.name.lstrip("m"), member.id)
+        names.add_id("cluster", members.header.cluster_id)
+    except BaseException:
+        cluster.stop()
+        raise
+    for n, (endpoint, peer) in enumerate(zip(cluster.endpoints, cluster.peer_urls), 1):
+        names.add_text(f"ep{n}", endpoint).add_text(f"peer{n}", peer)
+    names.add_text("dir", root)
+    return Side(kind, cluster, root, names)
+
+
+@dataclass
+class Outcome:
+    """One command's raw results: the reference's and the SUT's."""
+    ref: Result
+    sut: Result
+
+
+class Matrix:
+    def __init__(self, ref: Side, sut: Side):
+        self.ref, self.sut = ref, sut
+
+    @property
+    def sides(self) -> tuple[Side, Side]:
+        return (self.ref, self.sut)
+
+    def stop(self) -> None:
+        for side in self.sides:
+            side.cluster.stop()
+
+    def begin(self) -> Matrix:
+        """Revisions in outputs count from here."""
+        for side in self.sides:
+            side.base = side.current_revision()
+        return self
+
+    def argv(self, side: Side, args, endpoints: str) -> list:
+        return [ETCDCTL, "--endpoints=" + side.expand(endpoints)] + [side.expand(a) for a in args]
+
+    def run(self, *args, stdin: bytes = b"", endpoints: str = "{ep1}", env=None,
+            remaining: bool = False, sort_lines: bool = False) -> Outcome:
+        """Run the command on both sides at once and require the same
+        normalised code, stdout and stderr.  ``remaining``: the output holds
+        a lease's remaining TTL; ``sort_lines``: line order follows the
+        sides' IDs (members, leases)."""
+        procs = []
+        for side in self.sides:
+            procs.append(subprocess.Popen(
+                self.argv(side, args, endpoints), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env(side, env)))
+        results = []
+        for side, proc in zip(self.sides, procs):
+            try:
+                out, err = proc.communicate(side.expand(stdin), timeout=COMMAND_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                for p in procs:
+                    p.kill()
+                    p.wait()
+                raise AssertionError(f"etcdctl {args} did not finish on {side.kind}")
+            results.append(Result(proc.returncode, out, err))
+        outcome = Outcome(*results)
+        self.assert_same(args, outcome, remaining=remaining, sort_lines=sort_lines)
+        return outcome
+
+    def env(self, side: Side, extra: dict | None = None) -> dict:
+        env = base_env()
+        env.update({k: side.expand(v) for k, v in (extra or {}).items()})
+        return env
+
+    def view(self, side: Side, args, result: Result, remaining=False, sort_lines=False):
+        fmt, command = output_format(args)
+        side.learn_leases(result.out, command)
+        view = View(side.names, side.base, remaining=remaining)
+        out = view.output(result.out, fmt, command)
+        if sort_lines:
+            out = "\n".join(sorted(out.split("\n")))
+        return result.code, out, view.errors(result.err)
+
+    def assert_same(self, args, outcome: Outcome, remaining=False, sort_lines=False) -> None:
+        want = self.view(self.ref, args, outcome.ref, remaining, sort_lines)
+        got = self.view(self.sut, args, outcome.sut, remaining, sort_lines)
+        if TRANSCRIPT:
+            with open(TRANSCRIPT, "a") as f:
+                f.write(f"$ etcdctl {' '.join(map(repr, args))}\n[{want[0]}] {want[1]!r}\n"
+                        f"    {want[2]!r}\n" + ("" if want == got else f"!! {got!r}\n"))
+        if want != got:
+            raise AssertionError(
+                f"etcdctl {' '.join(map(str, args))}: {self.sut.kind} differs from etcd\n"
+                f"  etcd : code={want[0]}\n    out={want[1]!r}\n    err={want[2]!r}\n"
+                f"  {self.sut.kind}: code={got[0]}\n    out={got[1]!r}\n    err={got[2]!r}\n"
+                f"  raw etcd : {outcome.ref}\n  raw {self.sut.kind}: {outcome.sut}")
+
+    def spawn(self, *args, endpoints: str = "{ep1}", env=None) -> Spawned:
+        return Spawned(self, args, endpoints, env)
+
+
+class Spawned:
+    """One command running in the background on both sides (output
+    collected by reader threads); always ended by ``kill`` in a finally."""
+
+    def __init__(self, matrix: Matrix, args, endpoints: str, env):
+        self.matrix, self.args = matrix, args
+        self.running: list[Running] = []
+        try:
+            for side in matrix.sides:
+                self.running.append(Running(matrix.argv(side, args, endpoints),
+                                            matrix.env(side, env)))
+        except BaseException:
+            self.kill()
+            raise
+
+    @property
+    def pid(self) -> tuple[int, ...]:
+        return tuple(r.proc.pid for r in self.running)
+
+    def wait_for(self, predicate, what: str, timeout: float = 15.0) -> None:
+        """Until ``predicate(running)`` holds on both sides."""
+        for running in self.running:
+            running.wait_for(predicate, what, timeout)
+
+    def write(self, data: bytes) -> None:
+        for side, running in zip(self.matrix.sides, self.running):
+            running.write(side.expand(data))
+
+    def close_stdin(self) -> None:
+        for running in self.running:
+            running.close_stdin()
+
+    def stop(self, sig=signal.SIGINT, sort_lines=False) -> Outcome:
+        """Signal both (by pid), collect everything and compare."""
+        outcome = Outcome(*(r.stop(sig) for r in self.running))
+        self.matrix.assert_same(self.args, outcome, sort_lines=sort_lines)
+        return outcome
+
+    def finish(self) -> Outcome:
+        """Wait for both to exit on their own and compare."""
+        outcome = Outcome(*(r.finish() for r in self.running))
+        self.matrix.assert_same(self.args, outcome)
+        return outcome
+
+    def kill(self) -> None:
+        for running in self.running:
+            running.kill()
+
+
+def output_format(args) -> tuple[str, tuple]:
+    """(the -w format, the command words) of an etcdctl argument list."""
+    fmt, words, i = "simple", [], 0
+    args = [a for a in args if isinstance(a, str)]
+    while i < len(args):
+        arg = args[i]
+        if arg in ("-w", "--write-out"):
+            fmt, i = args[i + 1], i + 2
+            continue
+        if arg.startswith(("-w=", "--write-out=")):
+            fmt = arg.split("=", 1)[1]
+        elif not arg.startswith("-") and len(words) < 2:
+            words.append(arg)
+        i += 1
+    return fmt, tuple(words)
+
+
+def start_matrix(tmp_path_factory, size: int):
+    """A generator for a module fixture: the two sides, started together."""
+    root = str(tmp_path_factory.mktemp(f"matrix{size}"))
+    sides: dict[str, Side] = {}
+    failures: list[BaseException] = []
+
+    def start(label: str, kind: str):
+        try:
+            sides[label] = start_side(kind, os.path.join(root, label), size)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start, args=(label, kind))
+               for label, kind in (("ref", REFERENCE), ("sut", SUT))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        if failures:
+            raise failures[0]
+        matrix = Matrix(sides["ref"], sides["sut"])
+        yield matrix
+    finally:
+        for side in sides.values():
+            side.cluster.stop()
