@@ -8,7 +8,9 @@ import time
 
 import pytest
 
+from cairn._codec import RangeRequest
 from tests.cluster import FAST_TIMING as FAST, Cluster, launch, put, range_all, wait_healthy
+from tests.etcd_grpc import EtcdGrpc
 from tests.servers import b64, unb64, wait_until
 
 pytestmark = pytest.mark.cluster
@@ -147,6 +149,16 @@ def test_five_members_two_down_available_three_down_refuse(tmp_path):
         assert set(refused()[seen:]) <= {
             "etcdserver: request timed out", "etcdserver: no leader", "etcdserver: leader changed",
             "etcdserver: request timed out, possibly due to previous leader failure"}, set(refused()[seen:])
+        # over gRPC, a client that requires a leader is told there is none;
+        # a serializable read without that requirement is still served
+        client = EtcdGrpc("127.0.0.1:%d" % survivors[1].port)
+        try:
+            wait_until(lambda: client.outcome("KV", "Range", RangeRequest(key=b"a/", serializable=True),
+                                              metadata=(("hasleader", "true"),))
+                       == ("UNAVAILABLE", "etcdserver: no leader"), 30, what="no leader over gRPC")
+            assert client.call("KV", "Range", RangeRequest(key=b"a/", serializable=True)).header.revision > 0
+        finally:
+            client.close()
 
         # everything back: service resumes, every acknowledged write everywhere
         for m in stopped + [third]:
