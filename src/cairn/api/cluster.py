@@ -31,7 +31,7 @@ from cairn._codec import (
     ResponseHeader,
 )
 
-from .service import GatewayService, begin
+from .service import UNARY, GatewayService, begin
 
 MAX_LEARNERS = 1  # etcd 3.4's limit
 # a learner is ready for promotion once its log is this close to the leader's
@@ -49,6 +49,13 @@ class Cluster(GatewayService):
             b"/v3/cluster/member/remove": self.member_remove,
             b"/v3/cluster/member/update": self.member_update,
             b"/v3/cluster/member/promote": self.member_promote,
+        }
+        self.methods = {
+            "MemberAdd": (MemberAddRequest, self.member_add, UNARY),
+            "MemberRemove": (MemberRemoveRequest, self.member_remove, UNARY),
+            "MemberUpdate": (MemberUpdateRequest, self.member_update, UNARY),
+            "MemberList": (MemberListRequest, self.member_list, UNARY),
+            "MemberPromote": (MemberPromoteRequest, self.member_promote, UNARY),
         }
 
     @property

@@ -19,7 +19,7 @@ from cairn._codec import (
 )
 from cairn._mvcc import is_txn_readonly
 
-from .service import GatewayService, begin
+from .service import UNARY, GatewayService, begin
 
 
 def _txn_serializable(txn):
@@ -45,6 +45,13 @@ class Gateway(GatewayService):
             b"/v3/kv/deleterange": self.delete_range,
             b"/v3/kv/txn": self.txn,
             b"/v3/kv/compaction": self.compaction,
+        }
+        self.methods = {
+            "Range": (RangeRequest, self.range, UNARY),
+            "Put": (PutRequest, self.put, UNARY),
+            "DeleteRange": (DeleteRangeRequest, self.delete_range, UNARY),
+            "Txn": (TxnRequest, self.txn, UNARY),
+            "Compact": (CompactionRequest, self.compaction, UNARY),
         }
 
     def range(self, request):

@@ -17,7 +17,7 @@ from cairn._codec import (
 )
 from cairn.cluster import lease_forward
 
-from .service import GatewayService, begin
+from .service import UNARY, GatewayService, begin
 
 
 class Lease(GatewayService):
@@ -35,6 +35,12 @@ class Lease(GatewayService):
             b"/v3/kv/lease/timetolive": self.time_to_live,
             b"/v3/lease/leases": self.list,
             b"/v3/kv/lease/leases": self.list,
+        }
+        self.methods = {
+            "LeaseGrant": (LeaseGrantRequest, self.grant, UNARY),
+            "LeaseRevoke": (LeaseRevokeRequest, self.revoke, UNARY),
+            "LeaseTimeToLive": (LeaseTimeToLiveRequest, self.time_to_live, UNARY),
+            "LeaseLeases": (LeaseLeasesRequest, self.list, UNARY),
         }
 
     def grant(self, request):

@@ -1,8 +1,14 @@
-"""The gateway's Maintenance service: status, alarms, defragment."""
+"""The Maintenance service: status, alarms, defragment, hashes, moving
+the leader, and (over gRPC) the snapshot stream."""
 
 import asyncio
+import hashlib
+import itertools
+import os
+import shutil
 
 from cairn import ETCD_API_VERSION
+from cairn import _codec as codec
 from cairn._codec import (
     ALARM_GET,
     AlarmRequest,
@@ -12,16 +18,27 @@ from cairn._codec import (
     ErrBadLeaderTransferee,
     ErrNotLeader,
     EtcdError,
+    HashKVRequest,
+    HashKVResponse,
     HashRequest,
     HashResponse,
     JsonError,
     MoveLeaderRequest,
     MoveLeaderResponse,
     ResponseHeader,
+    SnapshotRequest,
+    SnapshotResponse,
     StatusResponse,
 )
+from cairn.cluster import snapshots
 
-from .service import GatewayService, begin
+from .service import SERVER_STREAM, UNARY, GatewayService, begin
+
+# StatusRequest, like HashRequest, has no fields: one decoder serves both
+StatusRequest = HashRequest
+# etcd streams a snapshot in 32 KiB pieces and ends with the SHA-256 of it
+SNAPSHOT_CHUNK = 32 * 1024
+_snapshot_ids = itertools.count(1)
 
 
 class Maintenance(GatewayService):
@@ -35,6 +52,15 @@ class Maintenance(GatewayService):
             b"/v3/maintenance/defragment": self.defragment,
             b"/v3/maintenance/hash": self.hash,
             b"/v3/maintenance/transfer-leadership": self.move_leader,
+        }
+        self.methods = {
+            "Status": (StatusRequest, self.status, UNARY),
+            "Alarm": (AlarmRequest, self.alarm, UNARY),
+            "Defragment": (DefragmentRequest, self.defragment, UNARY),
+            "Hash": (HashRequest, self.hash, UNARY),
+            "HashKV": (HashKVRequest, self.hash_kv, UNARY),
+            "MoveLeader": (MoveLeaderRequest, self.move_leader, UNARY),
+            "Snapshot": (SnapshotRequest, self.snapshot, SERVER_STREAM),
         }
 
     def status(self, request):
@@ -77,6 +103,42 @@ class Maintenance(GatewayService):
         revision = self.store.current_revision
         crc, _ = self.store.hash(revision)
         return self._ok(HashResponse(header=ResponseHeader(revision=revision), hash=crc), "Hash", started)
+
+    def hash_kv(self, request):
+        """etcd's HashKV: the hash of the MVCC records up to a revision
+        (0: the current one), with the compact revision it started from."""
+        started = begin(request)
+        try:
+            req = self.decode(HashKVRequest, request)
+            crc, compact_revision = self.store.hash(req.revision)
+        except (JsonError, EtcdError) as exc:
+            return self._error(exc, "HashKV", started)
+        response = HashKVResponse(header=ResponseHeader(revision=self.store.current_revision), hash=crc,
+                                  compact_revision=compact_revision)
+        return self._ok(response, "HashKV", started)
+
+    async def snapshot(self, request, call):
+        """The database as etcd streams it: a compacting copy (LMDB's, where
+        etcd's is bbolt's) in pieces, each saying how many bytes remain, then
+        the SHA-256 of all of them.  The copy is taken off the loop."""
+        server = self.server
+        directory = os.path.join(server.config.data_dir, "snapshot.%d.tmp" % next(_snapshot_ids))
+        try:
+            path, _ = await server.loop.run_in_executor(None, snapshots.make, server.environment, directory)
+            digest = hashlib.sha256()
+            with open(path, "rb") as f:
+                remaining = os.fstat(f.fileno()).st_size
+                while remaining > 0:
+                    blob = f.read(min(SNAPSHOT_CHUNK, remaining))
+                    if not blob:
+                        raise EtcdError("snapshot file shrank while being sent", codec.INTERNAL)
+                    remaining -= len(blob)
+                    digest.update(blob)
+                    if not call.send(SnapshotResponse(remaining_bytes=remaining, blob=blob)):
+                        await call.drain()
+            call.send(SnapshotResponse(remaining_bytes=0, blob=digest.digest()))
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
     def move_leader(self, request):
         """etcd's MoveLeader: only the leader takes it; the answer comes once

@@ -19,10 +19,10 @@ from cairn._codec import (
 from cairn._mvcc import check_request
 
 from .errors import GRPC_CODE_NAMES, gateway_error
+from .grpc.call import BIDI_STREAM, SERVER_STREAM, UNARY
 from .http import JSON, Response
 
 GRPC_METADATA = ((b"Grpc-Metadata-Content-Type", b"application/grpc"),)
-UNARY = "unary"
 
 # etcd's gRPC server takes messages up to --max-request-bytes + 512 KiB; the
 # gateway's requests pass through it, so the same limit holds here
@@ -93,6 +93,7 @@ class GatewayService:
         self.max_txn_ops = server.config.max_txn_ops
         self.receive_limit = server.config.max_request_bytes + GRPC_OVERHEAD_BYTES
         self.routes = {}
+        self.methods = {}  # gRPC method name -> (request class, handler, kind)
 
     def decode(self, cls, request):
         """The checked request message of an HTTP request or a gRPC call

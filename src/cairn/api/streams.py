@@ -84,6 +84,44 @@ def stream_error(code, message):
     }}) + b"\n"
 
 
+def stream_header(server, revision):
+    """The header of a streamed answer (the unary ones get theirs in
+    GatewayService._ok)."""
+    return ResponseHeader(cluster_id=server.cluster_id, member_id=server.member_id, revision=revision,
+                          raft_term=server.node.term)
+
+
+def open_watch_session(server, send):
+    """A watch stream's session, for either front door: `send(WatchResponse)`
+    returns False when the stream is backed up (then the front door calls
+    session.resumed() once it drains)."""
+    from cairn.server.watches import WatchSession  # server layer, wired by the member
+
+    watching = server.watching
+    session = WatchSession(watching.hub, server.store, lambda revision: stream_header(server, revision), send,
+                           loop=server.loop, progress_interval=server.watch_progress_interval,
+                           on_work=watching.kick,
+                           # etcd splits only what would exceed gRPC's send limit for requests
+                           fragment_bytes=server.config.max_request_bytes + (512 << 10))
+    server.metrics.watch_streams.add(1)
+    return session
+
+
+def close_watch_session(server, session):
+    if not session.closed:
+        session.close()
+        server.metrics.watch_streams.add(-1)
+
+
+def renew_lease(server, lease_id):
+    """What a keep-alive of `lease_id` answers: its new TTL (0: unknown or
+    expired), or on a follower a task of it (the leader's lessor is the one
+    that expires leases, so the leader renews)."""
+    if server.forwards_leases():
+        return asyncio.ensure_future(lease_forward.renew(server, lease_id))
+    return server.leases.keep_alive(lease_id)
+
+
 class GatewayStream:
     """Base of a streaming call: feeds decoded messages to `handle` and
     writes results; subclasses define `handle(obj)`."""
@@ -98,9 +136,7 @@ class GatewayStream:
         self._handled = False  # a message was read: later unreadable ones are skipped
 
     def header(self, revision):
-        node = self.server.node
-        return ResponseHeader(cluster_id=self.server.cluster_id, member_id=self.server.member_id,
-                              revision=revision, raft_term=node.term)
+        return stream_header(self.server, revision)
 
     def result(self, message) -> bool:
         return self.response.send(b'{"result":' + orjson.dumps(response_json(message)) + b"}\n")
@@ -160,15 +196,8 @@ class WatchStream(GatewayStream):
 
     def __init__(self, server, response):
         super().__init__(server, response)
-        from cairn.server.watches import WatchSession  # server layer, wired by the member
-
-        watching = server.watching
-        self.session = WatchSession(watching.hub, server.store, self.header, self.result, loop=server.loop,
-                                    progress_interval=server.watch_progress_interval, on_work=watching.kick,
-                                    # etcd splits only what would exceed gRPC's send limit for requests
-                                    fragment_bytes=server.config.max_request_bytes + (512 << 10))
+        self.session = open_watch_session(server, self.result)
         response.on_resume = self.session.resumed
-        server.metrics.watch_streams.add(1)
 
     def handle(self, obj):
         request = codec.watch_request_from_json(obj)
@@ -176,9 +205,7 @@ class WatchStream(GatewayStream):
             self.session.handle(request)
 
     def closed(self):
-        if not self.session.closed:
-            self.session.close()
-            self.server.metrics.watch_streams.add(-1)
+        close_watch_session(self.server, self.session)
 
 
 class KeepAliveStream(GatewayStream):
@@ -191,14 +218,12 @@ class KeepAliveStream(GatewayStream):
 
     def handle(self, obj):
         request = codec.request_from_json(codec.LeaseKeepAliveRequest, obj)
-        server = self.server
-        if server.forwards_leases():
-            # a follower: the leader's lessor is the one that expires leases
-            self._forwarding += 1
-            task = asyncio.ensure_future(lease_forward.renew(server, request.ID))
-            task.add_done_callback(lambda t: self._renewed(request.ID, t))
+        ttl = renew_lease(self.server, request.ID)
+        if type(ttl) is int:
+            self._answer(request.ID, ttl)
             return
-        self._answer(request.ID, server.leases.keep_alive(request.ID))
+        self._forwarding += 1
+        ttl.add_done_callback(lambda t: self._renewed(request.ID, t))
 
     def _answer(self, lease_id, ttl):
         response = codec.LeaseKeepAliveResponse(

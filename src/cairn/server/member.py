@@ -27,6 +27,9 @@ from cairn.api.lease import Lease
 from cairn.api.cluster import Cluster
 from cairn.api.maintenance import Maintenance
 from cairn.api.streams import KeepAliveStream, WatchStream
+from cairn.api.grpc import GrpcProtocol
+from cairn.api.grpc.etcd import LeaderMonitor, registry as grpc_registry
+from cairn.api.grpc.streams import LeaseKeepAliveService, WatchService
 from cairn.api.http import HttpProtocol
 from cairn.api.router import Router
 from cairn.metrics import Metrics
@@ -68,6 +71,7 @@ class Member:
         self.cluster_id = 0
         self.member_id = 0
         self.servers = []
+        self.grpc_connections = set()  # GrpcProtocols, told to go away (GOAWAY) on stop
         self.client_addresses = []  # (host, port) actually bound, in listen order
         self._stopped = None
         self.fatal_error = None
@@ -170,7 +174,8 @@ class Member:
             self.cluster_id, self.member_id = await bootstrap.bootstrap_new(self.config, env, raftlog, self.writer)
 
     async def _serve_clients(self):
-        router = Router(self, [Gateway(self), Lease(self), Maintenance(self), Cluster(self)], streams={
+        services = [Gateway(self), Lease(self), Maintenance(self), Cluster(self)]
+        router = Router(self, services, streams={
             b"/v3/watch": lambda response: WatchStream(self, response),
             b"/v3/lease/keepalive": lambda response: KeepAliveStream(self, response),
         })
@@ -179,8 +184,20 @@ class Member:
         # (base64 inflates 4/3), and drop the connection beyond that
         max_body = 4 * (self.config.max_request_bytes + (512 << 10)) + (1 << 20)
 
+        # gRPC shares the handlers; h2c connections are told apart by their preface
+        self.leader_monitor = LeaderMonitor(self.node, self.loop, self.config.election_timeout / 1000.0)
+        grpc_methods = grpc_registry(self.node, services + [WatchService(self), LeaseKeepAliveService(self)],
+                                     self.leader_monitor)
+        grpc_receive_limit = self.config.max_request_bytes + (512 << 10)
+
+        def grpc_protocol():
+            connection = GrpcProtocol(grpc_methods, max_recv_bytes=grpc_receive_limit,
+                                      on_close=self.grpc_connections.discard)
+            self.grpc_connections.add(connection)
+            return connection
+
         def protocol():
-            return HttpProtocol(router, max_body, stream_router=router.stream)
+            return HttpProtocol(router, max_body, stream_router=router.stream, http2_factory=grpc_protocol)
 
         for url in self.config.listen_client_urls:
             parsed = urllib.parse.urlsplit(url)
@@ -303,6 +320,10 @@ class Member:
     async def stop(self):
         for server in self.servers:
             server.close()
+        for connection in list(self.grpc_connections):
+            connection.shutdown()
+        if getattr(self, "leader_monitor", None) is not None:
+            self.leader_monitor.stop()
         if self.compactor is not None:
             self.compactor.stop()
         if self.leases is not None:

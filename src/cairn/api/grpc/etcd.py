@@ -1,0 +1,167 @@
+"""etcd's v3 services on the gRPC front door.
+
+The registry maps `/<service>/<Method>` to the very handlers the JSON
+gateway uses: each service lists its methods as
+`methods = {"Range": (RangeRequest, handler, UNARY), ...}`; a unary handler
+given a GrpcCall answers with the response message, an EtcdError, or
+`(future, completion)` whose completion returns one of those.  Nothing about
+a request's meaning is decided here.
+
+Also here: etcd's `hasleader` metadata (a client asking for a leader gets
+"etcdserver: no leader" while there is none), and the Auth service, which
+cairn does not have yet: its methods answer UNIMPLEMENTED.
+"""
+
+from cairn._codec import UNIMPLEMENTED, ErrNoLeader, EtcdError
+
+from ..service import GrpcCall
+from .call import UNARY, GrpcMethod
+from .health import HEALTH_METHODS
+
+AUTH_METHODS = ("AuthEnable", "AuthDisable", "Authenticate", "UserAdd", "UserGet", "UserList", "UserDelete",
+                "UserChangePassword", "UserGrantRole", "UserRevokeRole", "RoleAdd", "RoleGet", "RoleList",
+                "RoleDelete", "RoleGrantPermission", "RoleRevokePermission")
+
+
+class Outcome:
+    """The future-like answer of a unary call whose handler returned
+    `(future, completion)`: done when the future is, its result whatever
+    the completion makes of it (computed once)."""
+
+    __slots__ = ("future", "completion", "_value", "_settled")
+
+    def __init__(self, future, completion):
+        self.future = future
+        self.completion = completion
+        self._settled = False
+        self._value = None
+
+    def done(self):
+        return self.future.done()
+
+    def cancelled(self):
+        return self.future.cancelled()
+
+    def add_done_callback(self, callback):
+        self.future.add_done_callback(lambda _: callback(self))
+
+    def exception(self):
+        value = self._settle()
+        return value if isinstance(value, BaseException) else None
+
+    def result(self):
+        value = self._settle()
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    def _settle(self):
+        if not self._settled:
+            self._settled = True
+            try:
+                self._value = self.completion(self.future)
+            except Exception as exc:
+                self._value = exc
+        return self._value
+
+
+def needs_leader(metadata, node):
+    """etcd's rule for a client that sent `hasleader: true`."""
+    if not node.leader_id and metadata.get(b"hasleader") == b"true":
+        raise ErrNoLeader()
+
+
+def unary(handler, node):
+    def serve(request, metadata):
+        if not node.leader_id:
+            needs_leader(metadata, node)
+        result = handler(GrpcCall(request))
+        if type(result) is tuple:
+            return Outcome(*result)
+        if isinstance(result, EtcdError):
+            raise result
+        return result
+    return serve
+
+
+def streaming(handler, node, monitor):
+    """A stream handler behind the hasleader check (called with the
+    request and the call, or the call alone); a stream that asked for a
+    leader is watched by the monitor."""
+    def serve(*args):
+        call = args[-1]
+        if call.metadata.get(b"hasleader") == b"true":
+            needs_leader(call.metadata, node)
+            monitor.watch(call)
+        return handler(*args)
+    return serve
+
+
+class LeaderMonitor:
+    """etcd's rule for streams whose client asked for a leader: once the
+    member has seen no leader at three checks in a row, one election
+    timeout apart, they end with "etcdserver: no leader", so that the
+    client moves to a member that has one.  (Unary calls are refused at
+    once instead; a stream is dearer to re-establish.)"""
+
+    CHECKS = 3
+
+    def __init__(self, node, loop, interval):
+        self.node = node
+        self.loop = loop
+        self.interval = interval
+        self.calls = set()
+        self.leaderless = 0
+        self._timer = None
+
+    def watch(self, call):
+        self.calls.add(call)
+        call.add_finish_callback(self.calls.discard)
+        if self._timer is None:
+            self._timer = self.loop.call_later(self.interval, self._check)
+
+    def stop(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self):
+        self._timer = None
+        self.leaderless = self.leaderless + 1 if not self.node.leader_id else 0
+        if self.leaderless >= self.CHECKS:
+            self.leaderless = 0
+            error = ErrNoLeader()
+            for call in list(self.calls):
+                call.close(error.code, error.message)
+            self.calls.clear()
+        if self.calls:
+            self._timer = self.loop.call_later(self.interval, self._check)
+        else:
+            self.leaderless = 0
+
+
+def _unimplemented(name):
+    def serve(request, metadata):
+        raise EtcdError("method %s not implemented" % name, UNIMPLEMENTED)
+    return serve
+
+
+class _AnyRequest:
+    """Auth's requests, never read: any bytes decode."""
+
+    @staticmethod
+    def decode(data):
+        return None
+
+
+def registry(node, services, monitor):
+    """{path: GrpcMethod} for the services' methods, gRPC health and Auth."""
+    methods = dict(HEALTH_METHODS)
+    for service in services:
+        for name, (request_class, handler, kind) in service.methods.items():
+            path = ("/%s/%s" % (service.service, name)).encode()
+            wrapped = unary(handler, node) if kind == UNARY else streaming(handler, node, monitor)
+            methods[path] = GrpcMethod(request_class, wrapped, kind)
+    for name in AUTH_METHODS:
+        methods[("/etcdserverpb.Auth/%s" % name).encode()] = GrpcMethod(_AnyRequest, _unimplemented(name))
+    return methods
