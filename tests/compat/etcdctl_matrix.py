@@ -19,6 +19,7 @@ depends on the server instance.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -29,8 +30,8 @@ from dataclasses import dataclass
 from cairn.client import Client
 
 from .cli_diff import Result, Running
-from .etcdctl_output import Names, View
-from .etcdctl_twins import ETCDCTL, base_env
+from .etcdctl_output import RANGE, Names, View, agreed_hash, decode_protobuf, perf_verdict
+from .etcdctl_twins import ETCDCTL, base_env, wait_until
 from .member_cluster import Cluster, start_cluster
 
 REFERENCE = "etcd"
@@ -39,10 +40,10 @@ COMMAND_TIMEOUT_S = 60.0
 # A file to append each compared command and its normalised output to.
 TRANSCRIPT = os.environ.get("CAIRN_MATRIX_TRANSCRIPT")
 
-# A lease ID as etcdctl prints it on grant (%016x), and inside the key of a
-# lock or an election (name/%x).
-_GRANTED_LEASE = re.compile(rb"^lease ([0-9a-f]{16}) granted", re.M)
-_SESSION_LEASE = re.compile(rb"/([0-9a-f]{1,16})$", re.M)
+# A lease ID as etcdctl prints it on grant (%016x, or decimal in json and
+# fields), and inside the key of a lock or an election (name/%x).
+_GRANTED_LEASE = re.compile(rb'^lease ([0-9a-f]{16}) granted|"ID" ?: ?(\d+)', re.M)
+_SESSION_LEASE = re.compile(rb'/([0-9a-f]{1,16})()$|"[Ll]ease" ?: ?(\d+)', re.M)
 _REVISION_ARG = re.compile(r"\{rev([+-]\d+)?\}")
 
 
@@ -72,33 +73,57 @@ class Side:
         with self.client() as client:
             return client.get("matrix-probe").header.revision
 
-    def learn_leases(self, data: bytes, command: tuple) -> None:
+    def learn_leases(self, data: bytes, fmt: str, command: tuple) -> None:
         """Names lease IDs in the order this side first printed them."""
-        pattern = _SESSION_LEASE if command[:1] in (("lock",), ("elect",)) else _GRANTED_LEASE
-        for m in pattern.finditer(data):
-            value = int(m.group(1), 16)
+        if command[:1] in (("lock",), ("elect",)):
+            if fmt == "protobuf":   # the session's key, as a range response
+                kvs = decode_protobuf(data, RANGE).get("kvs", []) if data else []
+                found = [kv["lease"] for kv in kvs if "lease" in kv]
+            else:
+                found = [int(m.group(1), 16) if m.group(1) else int(m.group(3))
+                         for m in _SESSION_LEASE.finditer(data)]
+        elif command == ("lease", "grant"):
+            found = [int(m.group(1), 16) if m.group(1) else int(m.group(2))
+                     for m in _GRANTED_LEASE.finditer(data)]
+        else:
+            return
+        for value in found:
             if value not in self.names.ids:
                 self.leases += 1
                 self.names.add_id(f"lease{self.leases}", value)
 
 
-def start_side(kind: str, root: str, size: int) -> Side:
+def start_side(kind: str, root: str, size: int, extra: tuple = ()) -> Side:
     os.makedirs(root, exist_ok=True)
-    cluster = start_cluster(kind, root, size)
-    names = Names()
+    cluster = start_cluster(kind, root, size, extra)
     try:
-        with Client(list(cluster.endpoints)) as client:
-            members = client.member_list()
-        for member in members.members:
-            names.add_id("id" + member.name.lstrip("m"), member.id)
-        names.add_id("cluster", members.header.cluster_id)
+        members = published_members(cluster, size)
     except BaseException:
         cluster.stop()
         raise
+    names = Names()
+    for member in members.members:
+        names.add_id("id" + member.name.lstrip("m"), member.id)
+    names.add_id("cluster", members.header.cluster_id)
     for n, (endpoint, peer) in enumerate(zip(cluster.endpoints, cluster.peer_urls), 1):
         names.add_text(f"ep{n}", endpoint).add_text(f"peer{n}", peer)
     names.add_text("dir", root)
     return Side(kind, cluster, root, names)
+
+
+def published_members(cluster: Cluster, size: int):
+    """The member list once every member has published its name and client
+    URLs.  (etcd serves clients only after its own member has; cairn
+    answers before, and lists members that have not yet as "unstarted".)"""
+    found = {}
+
+    def published() -> bool:
+        with Client(list(cluster.endpoints)) as client:
+            found["list"] = client.member_list()
+        members = found["list"].members
+        return len(members) == size and all(m.name and m.client_urls for m in members)
+    wait_until(published, 30, "every member to publish its name and client URLs")
+    return found["list"]
 
 
 @dataclass
@@ -130,11 +155,14 @@ class Matrix:
         return [ETCDCTL, "--endpoints=" + side.expand(endpoints)] + [side.expand(a) for a in args]
 
     def run(self, *args, stdin: bytes = b"", endpoints: str = "{ep1}", env=None,
-            remaining: bool = False, sort_lines: bool = False) -> Outcome:
+            remaining: bool = False, lines: str = "exact", hashes: bool = False) -> Outcome:
         """Run the command on both sides at once and require the same
         normalised code, stdout and stderr.  ``remaining``: the output holds
-        a lease's remaining TTL; ``sort_lines``: line order follows the
-        sides' IDs (members, leases)."""
+        a lease's remaining TTL; ``lines``: "sorted" where the line order
+        follows the sides' IDs, "distinct" where how often a line repeats
+        depends on timing, "verdict" for check perf's verdict lines alone;
+        ``hashes``: KV hashes are compared only among a side's members
+        (cairn's are not etcd's)."""
         procs = []
         for side in self.sides:
             procs.append(subprocess.Popen(
@@ -151,26 +179,40 @@ class Matrix:
                 raise AssertionError(f"etcdctl {args} did not finish on {side.kind}")
             results.append(Result(proc.returncode, out, err))
         outcome = Outcome(*results)
-        self.assert_same(args, outcome, remaining=remaining, sort_lines=sort_lines)
+        self.assert_same(args, outcome, remaining=remaining, lines=lines, hashes=hashes)
         return outcome
+
+    def run_on(self, side: Side, *args, endpoints: str = "{ep1}") -> Result:
+        """One side alone, compared with nothing: for waiting on a state."""
+        p = subprocess.run(self.argv(side, args, endpoints), capture_output=True,
+                           env=self.env(side), timeout=COMMAND_TIMEOUT_S)
+        return Result(p.returncode, p.stdout, p.stderr)
 
     def env(self, side: Side, extra: dict | None = None) -> dict:
         env = base_env()
         env.update({k: side.expand(v) for k, v in (extra or {}).items()})
         return env
 
-    def view(self, side: Side, args, result: Result, remaining=False, sort_lines=False):
+    def view(self, side: Side, args, result: Result, remaining=False, lines="exact",
+             hashes=False):
         fmt, command = output_format(args)
-        side.learn_leases(result.out, command)
+        side.learn_leases(result.out, fmt, command)
         view = View(side.names, side.base, remaining=remaining)
-        out = view.output(result.out, fmt, command)
-        if sort_lines:
-            out = "\n".join(sorted(out.split("\n")))
-        return result.code, out, view.errors(result.err)
+        out, err = view.output(result.out, fmt, command), view.errors(result.err)
+        if lines == "sorted":   # (health reports go to stderr)
+            out, err = in_any_order(out, fmt), in_any_order(err, "simple")
+        elif lines == "verdict":
+            out = perf_verdict(out)
+        elif lines == "distinct":
+            out = "\n".join(sorted(set(out.split("\n"))))
+        if hashes:
+            out = agreed_hash(out)
+        return result.code, out, err
 
-    def assert_same(self, args, outcome: Outcome, remaining=False, sort_lines=False) -> None:
-        want = self.view(self.ref, args, outcome.ref, remaining, sort_lines)
-        got = self.view(self.sut, args, outcome.sut, remaining, sort_lines)
+    def assert_same(self, args, outcome: Outcome, remaining=False, lines="exact",
+                    hashes=False) -> None:
+        want = self.view(self.ref, args, outcome.ref, remaining, lines, hashes)
+        got = self.view(self.sut, args, outcome.sut, remaining, lines, hashes)
         if TRANSCRIPT:
             with open(TRANSCRIPT, "a") as f:
                 f.write(f"$ etcdctl {' '.join(map(repr, args))}\n[{want[0]}] {want[1]!r}\n"
@@ -181,6 +223,12 @@ class Matrix:
                 f"  etcd : code={want[0]}\n    out={want[1]!r}\n    err={want[2]!r}\n"
                 f"  {self.sut.kind}: code={got[0]}\n    out={got[1]!r}\n    err={got[2]!r}\n"
                 f"  raw etcd : {outcome.ref}\n  raw {self.sut.kind}: {outcome.sut}")
+
+    def last_lease(self) -> str:
+        """The placeholder of the lease each side learned last: for
+        arguments as ``{name:x}``."""
+        assert self.ref.leases == self.sut.leases, (self.ref.names.ids, self.sut.names.ids)
+        return f"lease{self.ref.leases}"
 
     def spawn(self, *args, endpoints: str = "{ep1}", env=None) -> Spawned:
         return Spawned(self, args, endpoints, env)
@@ -218,21 +266,38 @@ class Spawned:
         for running in self.running:
             running.close_stdin()
 
-    def stop(self, sig=signal.SIGINT, sort_lines=False) -> Outcome:
+    def stop(self, sig=signal.SIGINT, lines="exact") -> Outcome:
         """Signal both (by pid), collect everything and compare."""
         outcome = Outcome(*(r.stop(sig) for r in self.running))
-        self.matrix.assert_same(self.args, outcome, sort_lines=sort_lines)
+        self.matrix.assert_same(self.args, outcome, lines=lines)
         return outcome
 
-    def finish(self) -> Outcome:
+    def finish(self, lines="exact") -> Outcome:
         """Wait for both to exit on their own and compare."""
         outcome = Outcome(*(r.finish() for r in self.running))
-        self.matrix.assert_same(self.args, outcome)
+        self.matrix.assert_same(self.args, outcome, lines=lines)
         return outcome
 
     def kill(self) -> None:
         for running in self.running:
             running.kill()
+
+
+def in_any_order(out: str, fmt: str) -> str:
+    """The output with the order of its entries (a member's line, block
+    or array element) taken out."""
+    if fmt == "fields":   # entries: blocks, or a member's lines from its "ID" on
+        return "\n\n".join(sorted(re.split(r'\n\n|\n(?="ID" : )', out)))
+    if fmt == "json":
+        def unordered(value):
+            if isinstance(value, dict):
+                return {k: unordered(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return sorted((unordered(v) for v in value), key=json.dumps)
+            return value
+        return "\n".join(json.dumps(unordered(json.loads(line)), separators=(",", ":"))
+                         if line.startswith(("[", "{")) else line for line in out.split("\n"))
+    return "\n".join(sorted(out.split("\n")))
 
 
 def output_format(args) -> tuple[str, tuple]:
@@ -252,15 +317,16 @@ def output_format(args) -> tuple[str, tuple]:
     return fmt, tuple(words)
 
 
-def start_matrix(tmp_path_factory, size: int):
-    """A generator for a module fixture: the two sides, started together."""
+def start_matrix(tmp_path_factory, size: int, extra: tuple = ()):
+    """A generator for a module fixture: the two sides, started together
+    (``extra``: more server flags)."""
     root = str(tmp_path_factory.mktemp(f"matrix{size}"))
     sides: dict[str, Side] = {}
     failures: list[BaseException] = []
 
     def start(label: str, kind: str):
         try:
-            sides[label] = start_side(kind, os.path.join(root, label), size)
+            sides[label] = start_side(kind, os.path.join(root, label), size, extra)
         except BaseException as exc:
             failures.append(exc)
 
