@@ -25,7 +25,7 @@ import re
 import signal
 import subprocess
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cairn.client import Client
 
@@ -43,7 +43,8 @@ TRANSCRIPT = os.environ.get("CAIRN_MATRIX_TRANSCRIPT")
 # A lease ID as etcdctl prints it on grant (%016x, or decimal in json and
 # fields), and inside the key of a lock or an election (name/%x).
 _GRANTED_LEASE = re.compile(rb'^lease ([0-9a-f]{16}) granted|"ID" ?: ?(\d+)', re.M)
-_SESSION_LEASE = re.compile(rb'/([0-9a-f]{1,16})()$|"[Ll]ease" ?: ?(\d+)', re.M)
+_SESSION_LEASE = re.compile(rb'/([0-9a-f]{1,16})$|"[Ll]ease" ?: ?(\d+)', re.M)
+_ADDED_MEMBER = re.compile(rb'^Member +([0-9a-f]+) added|"member":\{"ID":(\d+)', re.M)
 _REVISION_ARG = re.compile(r"\{rev([+-]\d+)?\}")
 
 
@@ -54,7 +55,7 @@ class Side:
     root: str
     names: Names
     base: int = 0
-    leases: int = 0
+    named: dict = field(default_factory=dict)   # prefix -> how many IDs named
 
     @property
     def endpoints(self) -> list[str]:
@@ -73,24 +74,33 @@ class Side:
         with self.client() as client:
             return client.get("matrix-probe").header.revision
 
-    def learn_leases(self, data: bytes, fmt: str, command: tuple) -> None:
-        """Names lease IDs in the order this side first printed them."""
-        if command[:1] in (("lock",), ("elect",)):
-            if fmt == "protobuf":   # the session's key, as a range response
-                kvs = decode_protobuf(data, RANGE).get("kvs", []) if data else []
-                found = [kv["lease"] for kv in kvs if "lease" in kv]
-            else:
-                found = [int(m.group(1), 16) if m.group(1) else int(m.group(3))
-                         for m in _SESSION_LEASE.finditer(data)]
+    def learn_ids(self, data: bytes, fmt: str, command: tuple) -> None:
+        """Names the IDs of leases (lease1..) and of added members (new1..)
+        in the order this side first printed them."""
+        if command == ("member", "add"):
+            self._name("new", _printed_ids(_ADDED_MEMBER, data))
         elif command == ("lease", "grant"):
-            found = [int(m.group(1), 16) if m.group(1) else int(m.group(2))
-                     for m in _GRANTED_LEASE.finditer(data)]
-        else:
-            return
-        for value in found:
+            self._name("lease", _printed_ids(_GRANTED_LEASE, data))
+        elif command[:1] in (("lock",), ("elect",)) and fmt == "protobuf":
+            kvs = decode_protobuf(data, RANGE).get("kvs", []) if data else []
+            self._name("lease", [kv["lease"] for kv in kvs if "lease" in kv])
+        elif command[:1] in (("lock",), ("elect",)):
+            self._name("lease", _printed_ids(_SESSION_LEASE, data))
+
+    def _name(self, prefix: str, ids: list[int]) -> None:
+        for value in ids:
             if value not in self.names.ids:
-                self.leases += 1
-                self.names.add_id(f"lease{self.leases}", value)
+                self.named[prefix] = self.named.get(prefix, 0) + 1
+                self.names.add_id(f"{prefix}{self.named[prefix]}", value)
+
+    def last(self, prefix: str) -> str:
+        return f"{prefix}{self.named.get(prefix, 0)}"
+
+
+def _printed_ids(pattern, data: bytes) -> list[int]:
+    """IDs matched in hex (group 1) or decimal (group 2)."""
+    return [int(m.group(1), 16) if m.group(1) else int(m.group(2))
+            for m in pattern.finditer(data)]
 
 
 def start_side(kind: str, root: str, size: int, extra: tuple = ()) -> Side:
@@ -155,7 +165,8 @@ class Matrix:
         return [ETCDCTL, "--endpoints=" + side.expand(endpoints)] + [side.expand(a) for a in args]
 
     def run(self, *args, stdin: bytes = b"", endpoints: str = "{ep1}", env=None,
-            remaining: bool = False, lines: str = "exact", hashes: bool = False) -> Outcome:
+            remaining: bool = False, lines: str = "exact", hashes: bool = False,
+            timeout: float = COMMAND_TIMEOUT_S) -> Outcome:
         """Run the command on both sides at once and require the same
         normalised code, stdout and stderr.  ``remaining``: the output holds
         a lease's remaining TTL; ``lines``: "sorted" where the line order
@@ -171,7 +182,7 @@ class Matrix:
         results = []
         for side, proc in zip(self.sides, procs):
             try:
-                out, err = proc.communicate(side.expand(stdin), timeout=COMMAND_TIMEOUT_S)
+                out, err = proc.communicate(side.expand(stdin), timeout=timeout)
             except subprocess.TimeoutExpired:
                 for p in procs:
                     p.kill()
@@ -196,7 +207,7 @@ class Matrix:
     def view(self, side: Side, args, result: Result, remaining=False, lines="exact",
              hashes=False):
         fmt, command = output_format(args)
-        side.learn_leases(result.out, fmt, command)
+        side.learn_ids(result.out, fmt, command)
         view = View(side.names, side.base, remaining=remaining)
         out, err = view.output(result.out, fmt, command), view.errors(result.err)
         if lines == "sorted":   # (health reports go to stderr)
@@ -224,11 +235,12 @@ class Matrix:
                 f"  {self.sut.kind}: code={got[0]}\n    out={got[1]!r}\n    err={got[2]!r}\n"
                 f"  raw etcd : {outcome.ref}\n  raw {self.sut.kind}: {outcome.sut}")
 
-    def last_lease(self) -> str:
-        """The placeholder of the lease each side learned last: for
-        arguments as ``{name:x}``."""
-        assert self.ref.leases == self.sut.leases, (self.ref.names.ids, self.sut.names.ids)
-        return f"lease{self.ref.leases}"
+    def last(self, prefix: str) -> str:
+        """The name of the ID (lease, new member) both sides learned last,
+        for arguments as ``{name:x}``."""
+        names = {side.last(prefix) for side in self.sides}
+        assert len(names) == 1, (self.ref.names.ids, self.sut.names.ids)
+        return names.pop()
 
     def spawn(self, *args, endpoints: str = "{ep1}", env=None) -> Spawned:
         return Spawned(self, args, endpoints, env)

@@ -10,9 +10,10 @@ rest can be compared byte for byte:
 
 * IDs and endpoints are replaced by the names a test gave them
   (``Names``): each in the forms etcdctl prints (``%016x``, ``%x``,
-  decimal), only where it stands as a whole word.  (Not ``%16x``, which
-  ``member add|update|remove`` print and test_member_vs_etcdctl covers:
-  its padding cannot be told from the space before it.)
+  decimal), only where it stands as a whole word.  Where etcdctl pads an
+  ID with spaces (``%16x``: "Member  7aba83d3bc7c027 added"), the padding
+  depends on the value and becomes one space.
+* What etcd itself gives in random order (a lease's keys) is sorted.
 * Revisions become ``rev+N``, relative to the revision the side had when
   the test began: both sides run the same commands, so a test sees the
   same offsets, and a test that diverges does not spill into the next.
@@ -79,7 +80,9 @@ class Names:
             ) if alternatives else None
         if self._pattern is None:
             return text
-        return self._pattern.sub(lambda m: self._forms[m.group(1)], text)
+        text = self._pattern.sub(lambda m: self._forms[m.group(1)], text)
+        # etcdctl prints some IDs as %16x: the padding depends on the value
+        return re.sub(r"  +(\{[a-z]+\d*\})", r" \1", text)
 
 
 # -- protobuf schemas (field number -> (name, nested schema | kind)) --------------
@@ -225,6 +228,10 @@ class View:
         offset = value - self.base
         return f"rev{offset:+d}"
 
+    def _relative(self, m: re.Match) -> str:
+        """A match of a label (group 1) and a revision (group 2)."""
+        return m.group(1) + str(self.revision(int(m.group(2))))
+
     # stdout and stderr ----------------------------------------------------------
 
     def output(self, data: bytes, fmt: str, command: tuple) -> str:
@@ -260,7 +267,8 @@ class View:
                           re.sub(r'"totalSize":\d+', '"totalSize":"SIZE"', text))
         if fmt == "table":
             return re.sub(r"^\| +[0-9a-f]+ \| +(\d+) \| +(\d+) \| +[^|]+ \|$",
-                          lambda m: f"| HASH | {self.revision(int(m.group(1)))} | {m.group(2)} | SIZE |",
+                          lambda m: "| HASH | %s | %s | SIZE |" % (self.revision(int(m.group(1))),
+                                                                  m.group(2)),
                           text, flags=re.M)
         return text
 
@@ -275,8 +283,8 @@ class View:
 
     def text(self, text: str) -> str:
         text = self.names.replace(text)
-        text = _FIELDS_REVISION.sub(lambda m: m.group(1) + str(self.revision(int(m.group(2)))), text)
-        text = _TEXT_REVISION.sub(lambda m: m.group(1) + str(self.revision(int(m.group(2)))), text)
+        text = _FIELDS_REVISION.sub(self._relative, text)
+        text = _TEXT_REVISION.sub(self._relative, text)
         for pattern, replacement in _TEXT_PATTERNS:
             text = pattern.sub(replacement, text)
         text = _ATTACHED_KEYS.sub(lambda m: " ".join(sorted(m.group(1).split(" "))), text)

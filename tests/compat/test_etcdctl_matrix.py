@@ -135,7 +135,8 @@ def test_txn(m, fmt):
                                    f'ver("{p}e") = "1"\n\nget {p}g\n\n\n').encode())
     m.run("-w", fmt, "txn", stdin=b"\n\n\n")                       # empty
     m.run("-w", fmt, "txn", "--interactive", stdin=_txn_input(p))
-    m.run("-w", fmt, "txn", "-i", stdin=f'mod("{p}a") = "1"\n\nput {p}x 1\n\ndel {p} --prefix\n\n'.encode())
+    m.run("-w", fmt, "txn", "-i",
+          stdin=f'mod("{p}a") = "1"\n\nput {p}x 1\n\ndel {p} --prefix\n\n'.encode())
 
 
 def test_txn_errors(m):

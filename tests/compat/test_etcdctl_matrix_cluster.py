@@ -19,7 +19,7 @@ import os
 import pytest
 
 from .etcdctl_matrix import SUT, Matrix, start_matrix
-from .etcdctl_twins import free_port, wait_until
+from .etcdctl_twins import wait_until
 
 FORMATS = ("simple", "json", "fields", "protobuf", "table")
 ALL = "{ep1},{ep2},{ep3}"
@@ -108,6 +108,36 @@ def test_defrag(solo):
     for fmt in ("simple", "json"):
         m.run("-w", fmt, "defrag")
     m.run("defrag", "--cluster")
+
+
+def test_member_add_stores_urls_as_etcd_does(solo):
+    """etcd 3.4 trims, parses and sorts the peer URLs a member is added with
+    and stores them in that form (types.NewURLs); an update's it takes as
+    given (its client checked them trimmed)."""
+    m = solo.begin()
+    urls = "--peer-urls= http://127.0.0.1:3,HTTP://127.0.0.1:2"
+    m.run("-w", "json", "member", "add", "x", "--learner", urls, lines="sorted")
+    m.run("member", "list", lines="sorted")
+    m.run("-w", "json", "member", "list", lines="sorted")
+    new = "{%s:x}" % m.last("new")
+    m.run("member", "update", new, "--peer-urls=http://127.0.0.1:5 , http://127.0.0.1:4")
+    m.run("member", "remove", new)
+
+
+@pytest.mark.xfail(SUT == "cairn", strict=True, reason=(
+    "etcd 3.4's MemberUpdate builds the member without isLearner, so an updated "
+    "learner is listed as a voter (raft still has it as a learner); cairn keeps "
+    "it a learner"))
+def test_member_update_of_a_learner(solo):
+    m = solo.begin()
+    m.run("-w", "json", "member", "add", "y", "--learner", "--peer-urls=http://127.0.0.1:6",
+          lines="sorted")
+    new = "{%s:x}" % m.last("new")
+    try:
+        m.run("member", "update", new, "--peer-urls=http://127.0.0.1:5 , http://127.0.0.1:4")
+        m.run("member", "list", lines="sorted")
+    finally:
+        m.run("member", "remove", new)
 
 
 def _sha256_trailer(path: str) -> bytes:
@@ -206,7 +236,7 @@ def test_kv_through_followers(trio):
         m.run("compaction", "{rev+2}", endpoints="{ep3}")
         m.run("get", "f/a", "--rev={rev+1}", endpoints="{ep2}")
         m.run("lease", "grant", "60", endpoints="{ep2}")
-        lease = "{%s:x}" % m.last_lease()
+        lease = "{%s:x}" % m.last("lease")
         m.run("put", "f/l", "v", "--lease=" + lease, endpoints="{ep3}")
         m.run("lease", "timetolive", "--keys", lease, endpoints="{ep3}", remaining=True)
         m.run("lease", "keep-alive", "--once", lease, endpoints="{ep3}")
@@ -229,9 +259,10 @@ def test_member_commands(trio):
     # etcd refuses membership changes until its peers have been connected
     # for 5 s ("unhealthy cluster"), and checks that before the URLs;
     # cairn does not wait (reported).  Compared once etcd is past that.
-    wait_until(lambda: b"unhealthy" not in m.run_on(m.ref, "member", "add", "again",
-                                                    "--peer-urls={peer2}").err,
-               15, "etcd to take membership changes")
+    for side in m.sides:
+        wait_until(lambda: b"unhealthy" not in m.run_on(side, "member", "add", "again",
+                                                        "--peer-urls={peer2}").err,
+                   15, f"{side.kind} to take membership changes")
     m.run("member", "add", "again", "--peer-urls={peer2}")
     m.run("member", "add", "again", "--peer-urls={peer2}", "--learner")
 
@@ -266,6 +297,6 @@ def test_check_perf(trio):
     """etcdctl's small load (150 writes/s from 50 clients for 60 s) passes
     on both; its progress bar and figures are left out."""
     m = trio.begin()
-    outcome = m.run("check", "perf", "--load=s", endpoints=ALL, lines="verdict")
+    outcome = m.run("check", "perf", "--load=s", endpoints=ALL, lines="verdict", timeout=120)
     for result in (outcome.ref, outcome.sut):
         assert result.code == 0 and result.out.endswith(b"\nPASS\n"), result

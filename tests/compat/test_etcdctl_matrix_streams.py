@@ -116,7 +116,8 @@ def test_watch_runs_a_command(m):
     p = "wx/"
     m.run("put", p + "a", "v 1")
     m.run("del", p + "a")
-    script = 'printf "%s|%s|%s|%s\\n" "$ETCD_WATCH_REVISION" "$ETCD_WATCH_EVENT_TYPE" ' \
+    # "revision:N" is normalised like a header printed by Go's %v
+    script = 'printf "revision:%s|%s|%s|%s\\n" "$ETCD_WATCH_REVISION" "$ETCD_WATCH_EVENT_TYPE" ' \
              '"$ETCD_WATCH_KEY" "$ETCD_WATCH_VALUE"'
     watch = m.spawn("watch", p, "--prefix", "--rev={rev+1}", "--", "sh", "-c", script)
     try:
@@ -168,9 +169,9 @@ def test_lease_commands(m, fmt):
     p = f"ls-{fmt}/"
     m.run("-w", fmt, "lease", "grant", "300")
     m.run("lease", "grant", "300")
-    keys = "{%s:x}" % m.last_lease()
+    keys = "{%s:x}" % m.last("lease")
     m.run("lease", "grant", "200")
-    bare = "{%s:x}" % m.last_lease()
+    bare = "{%s:x}" % m.last("lease")
     m.run("-w", fmt, "put", p + "a", "1", "--lease=" + keys)
     m.run("put", p + "b", "2", "--lease=" + keys)
     for args in (("lease", "timetolive", keys), ("lease", "timetolive", "--keys", keys),
@@ -209,7 +210,7 @@ def test_lease_keep_alive_stream(m):
     """Renewals every TTL/3 until the lease is revoked; how many depends on
     timing, so the distinct lines are compared."""
     m.run("lease", "grant", "3")
-    lease = "{%s:x}" % m.last_lease()
+    lease = "{%s:x}" % m.last("lease")
     runs = [m.spawn("-w", fmt, "lease", "keep-alive", lease) for fmt in ("simple", "json")]
     try:
         for run, mark in zip(runs, (b"keepalived with TTL(3)", b'"TTL":3')):
