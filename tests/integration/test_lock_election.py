@@ -18,7 +18,8 @@ from cairn._codec import (
     UnlockRequest,
 )
 from tests import servers
-from tests.concurrency_doors import CallFailed, GatewayDoor, GrpcDoor
+from tests.cluster import Cluster
+from tests.concurrency_doors import METHODS, CallFailed, GatewayDoor, GrpcDoor
 from tests.servers import b64, unb64, wait_until
 
 UNKNOWN = 2  # the gRPC code of every error these etcd 3.4 services answer with
@@ -176,19 +177,27 @@ def test_lock_past_its_deadline_leaves_no_key(grpc_door, name):
     revoke(server, waiter_lease)
 
 
-def test_lock_whose_lease_expired_while_waiting_still_answers(grpc_door, name):
-    """etcd 3.4's quirk (3.5 answers "session expired"): the waiter's key is
-    gone with its lease, yet it is answered with that key once the holder
-    unlocks."""
+def test_waiters_whose_lease_expired_still_answer(grpc_door, name):
+    """etcd 3.4's quirk (3.5's Lock answers "session expired"): a waiting
+    Lock or Campaign whose key went with its lease is answered with that
+    key once the keys before it are gone."""
     server = grpc_door.server
+    election = name + b"-election"
     holder_lease, waiter_lease = grant(server, 60), grant(server, 2)
     holder = grpc_door.call("Lock", LockRequest(name=name, lease=holder_lease))
-    waiter = grpc_door.start("Lock", LockRequest(name=name, lease=waiter_lease))
-    wait_until(lambda: key_of(name, waiter_lease) in contenders(server, name), what="the waiter's key")
-    wait_until(lambda: list(contenders(server, name)) == [holder.key], timeout=20, what="the waiter's lease to expire")
+    leader = grpc_door.call("Campaign", CampaignRequest(name=election, lease=holder_lease, value=b"v")).leader
+    lock = grpc_door.start("Lock", LockRequest(name=name, lease=waiter_lease))
+    campaign = grpc_door.start("Campaign", CampaignRequest(name=election, lease=waiter_lease, value=b"w"))
+    wait_until(lambda: len(contenders(server, name)) == len(contenders(server, election)) == 2,
+               what="the waiters' keys")
+    wait_until(lambda: list(contenders(server, name)) == [holder.key]
+               and list(contenders(server, election)) == [leader.key], timeout=20,
+               what="the waiters' lease to expire")
     grpc_door.call("Unlock", UnlockRequest(key=holder.key))
-    assert waiter.result().key == key_of(name, waiter_lease)
-    assert contenders(server, name) == {}
+    grpc_door.call("Resign", ResignRequest(leader=leader))
+    assert lock.result().key == key_of(name, waiter_lease)
+    assert campaign.result().leader.key == key_of(election, waiter_lease)
+    assert contenders(server, name) == contenders(server, election) == {}
     revoke(server, holder_lease)
 
 
@@ -297,3 +306,77 @@ def test_observe_sees_each_leader_and_value_in_order(door, name):
         observer.close()
     revoke(server, first_lease)
     revoke(server, second_lease)
+
+
+# --- what a wait leaves behind, the bytes, a cluster --------------------------
+
+
+def test_waits_leave_no_watchers_behind(door, name):
+    """A waiting Lock and an Observe each hold one watcher (etcd's in-process
+    client watches too), gone once they end."""
+    server = door.server
+    watchers = lambda: server.metric("etcd_debugging_mvcc_watcher_total")  # noqa: E731
+    before = watchers()
+    holder_lease, waiter_lease = grant(server, 60), grant(server, 60)
+    door.call("Lock", LockRequest(name=name, lease=holder_lease))
+    waiter = door.start("Lock", LockRequest(name=name, lease=waiter_lease))
+    observer = door.observe(name)
+    assert observer.next().kv.key == key_of(name, holder_lease)
+    wait_until(lambda: watchers() == before + 2, what="a watcher for the lock and one for the observer")
+    observer.close()
+    waiter.cancel()
+    wait_until(lambda: watchers() == before, what="the watchers to go")
+    revoke(server, holder_lease)
+    revoke(server, waiter_lease)
+
+
+def test_answers_encode_as_etcds(running, name):
+    """etcd's answers, decoded by cairn's codec, encode to the same bytes."""
+    if "etcd" not in running:
+        pytest.skip("etcd is not installed")
+    door = GrpcDoor(running["etcd"])
+    lease_id = grant(running["etcd"], 60)
+    try:
+        for method, request in [
+            ("Lock", LockRequest(name=name, lease=lease_id)),
+            ("Campaign", CampaignRequest(name=name + b"e", lease=lease_id, value=b"v")),
+            ("Leader", LeaderRequest(name=name + b"e")),
+            ("Unlock", UnlockRequest(key=key_of(name, lease_id))),
+        ]:
+            service, _, response_class = METHODS[method]
+            raw = door.channel.unary_unary("/%s/%s" % (service, method), request_serializer=lambda m: m.encode())(
+                request, timeout=10)
+            assert response_class.decode(raw).encode() == raw, method
+    finally:
+        revoke(running["etcd"], lease_id)
+        door.close()
+
+
+def test_lock_and_observe_across_members(tmp_path, name):
+    """Contenders on different members of a 3-member cluster: proposals
+    from followers, reads through the read index, waits on each member's
+    own watch hub."""
+    cluster = Cluster(tmp_path, 3).start()
+    doors = []
+    try:
+        leader = cluster.leader()
+        first_member, second_member = [m for m in cluster.members if m is not leader]
+        first_door, second_door, leader_door = GrpcDoor(first_member), GatewayDoor(second_member), GrpcDoor(leader)
+        doors += [first_door, second_door, leader_door]
+        first_lease, second_lease = grant(first_member, 60), grant(second_member, 60)
+        observer = second_door.observe(name + b"-election")
+        first = first_door.call("Lock", LockRequest(name=name, lease=first_lease))
+        second = second_door.start("Lock", LockRequest(name=name, lease=second_lease))
+        wait_until(lambda: len(contenders(second_member, name)) == 2, what="both keys on the second member")
+        assert not second.done()
+        leader_door.call("Unlock", UnlockRequest(key=first.key))
+        assert second.result().key == key_of(name, second_lease)
+        campaign = first_door.call("Campaign", CampaignRequest(name=name + b"-election", lease=first_lease,
+                                                               value=b"on a follower"))
+        seen = observer.next()
+        assert (seen.kv.key, seen.kv.value) == (campaign.leader.key, b"on a follower")
+        observer.close()
+    finally:
+        for door in doors:
+            door.close()
+        cluster.stop()
