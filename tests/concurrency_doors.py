@@ -14,8 +14,10 @@ and message, or the gateway error body's `code` and `message`.
 import base64
 import http.client
 import json
+import os
 import queue
 import socket
+import struct
 import threading
 
 import grpc
@@ -228,3 +230,48 @@ class _GatewayObserver:
 
     def close(self):
         self.stream.close()
+
+
+class WebSocketObserver:
+    """Observe over the gateway's WebSocket form: the LeaderRequest is one
+    text message, each answer line comes back as one text message."""
+
+    def __init__(self, server, name):
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        key = base64.b64encode(os.urandom(16))
+        self.sock.sendall(b"GET /v3/election/observe HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                          b"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key)
+        self.buffer = b""
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        payload = json.dumps(message_to_json(codec.LeaderRequest(name=name))).encode()
+        mask = os.urandom(4)
+        assert len(payload) < 126
+        self.sock.sendall(struct.pack(">BB", 0x81, 0x80 | len(payload)) + mask +
+                          bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        self.buffer += data
+
+    def next(self, timeout=10.0):
+        self.sock.settimeout(timeout)
+        while True:
+            if len(self.buffer) >= 2:
+                opcode, size, start = self.buffer[0] & 0x0F, self.buffer[1] & 0x7F, 2
+                assert size < 127, "a frame this test never expects"
+                if size == 126:
+                    size, start = (struct.unpack(">H", self.buffer[2:4])[0], 4) if len(self.buffer) >= 4 else (-1, 4)
+                if size >= 0 and len(self.buffer) >= start + size:
+                    payload, self.buffer = self.buffer[start:start + size], self.buffer[start + size:]
+                    if opcode == 0x8:
+                        raise EOFError("closed by the server")
+                    return message_from_json(codec.LeaderResponse, json.loads(payload)["result"])
+            self._fill()
+
+    def close(self):
+        self.sock.close()

@@ -19,7 +19,7 @@ from cairn._codec import (
 )
 from tests import servers
 from tests.cluster import Cluster
-from tests.concurrency_doors import METHODS, CallFailed, GatewayDoor, GrpcDoor
+from tests.concurrency_doors import METHODS, CallFailed, GatewayDoor, GrpcDoor, WebSocketObserver
 from tests.servers import b64, unb64, wait_until
 
 UNKNOWN = 2  # the gRPC code of every error these etcd 3.4 services answer with
@@ -106,6 +106,25 @@ def test_lock_excludes_a_second_locker_until_unlock(door, name):
     assert list(contenders(server, name)) == [got.key]
     door.call("Unlock", UnlockRequest(key=got.key))
     assert contenders(server, name) == {}
+
+
+def test_waiters_get_the_lock_in_the_order_they_came(grpc_door, name):
+    server = grpc_door.server
+    leases = [grant(server, 60) for _ in range(5)]
+    holder = grpc_door.call("Lock", LockRequest(name=name, lease=leases[0]))
+    waiters = []
+    for count, lease_id in enumerate(leases[1:], start=2):
+        waiters.append(grpc_door.start("Lock", LockRequest(name=name, lease=lease_id)))
+        wait_until(lambda: len(contenders(server, name)) == count, what="waiter %d's key" % count)
+    key = holder.key
+    for lease_id, waiter in zip(leases[1:], waiters):
+        assert not any(w.done() for w in waiters)
+        grpc_door.call("Unlock", UnlockRequest(key=key))
+        key = waiter.result().key
+        assert key == key_of(name, lease_id)
+        waiters = waiters[1:]
+    for lease_id in leases:
+        revoke(server, lease_id)
 
 
 def test_lock_is_released_when_its_lease_is_revoked(door, name):
@@ -306,6 +325,32 @@ def test_observe_sees_each_leader_and_value_in_order(door, name):
         observer.close()
     revoke(server, first_lease)
     revoke(server, second_lease)
+
+
+@pytest.mark.parametrize("server_name", SERVERS)
+def test_observe_over_websocket_starts_with_the_first_message(running, server_name, name):
+    """The request stream stays open: observing begins once the request
+    message is complete, not when the client stops sending."""
+    server = running[server_name]
+    lease_id = grant(server, 60)
+    observer = WebSocketObserver(server, name)
+    try:
+        campaign = GrpcDoor(server)
+        leader = campaign.call("Campaign", CampaignRequest(name=name, lease=lease_id, value=b"ws")).leader
+        campaign.close()
+        seen = observer.next()
+        assert (seen.kv.key, seen.kv.value) == (leader.key, b"ws")
+    finally:
+        observer.close()
+    revoke(server, lease_id)
+
+
+@pytest.mark.parametrize("server_name", SERVERS)
+@pytest.mark.parametrize("method, path", [("GET", "/v3/lock/lock"), ("PUT", "/v3/election/campaign"),
+                                          ("GET", "/v3/election/observe"), ("GET", "/v3beta/election/observe")])
+def test_gateway_paths_take_only_post(running, server_name, method, path):
+    status, body = running[server_name].request(method, path, fresh=True)
+    assert (status, body) == (405, b"Method Not Allowed\n")
 
 
 # --- what a wait leaves behind, the bytes, a cluster --------------------------

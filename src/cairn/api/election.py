@@ -38,7 +38,7 @@ from .errors import gateway_error
 from .grpc import SERVER_STREAM, UNARY
 from .http import Response
 from .service import check_receive_limit, decode_body
-from .streams import GatewayStream, stream_header
+from .streams import GatewayStream, split_json_values, stream_header
 
 # etcd's words (clientv3/concurrency, v3election); all reach clients as Unknown
 NOT_LEADER = "election: not leader"
@@ -202,31 +202,35 @@ class Election(ConcurrencyService):
 
 
 class ObserveStream(GatewayStream):
-    """POST /v3/election/observe: the body is one LeaderRequest, decoded (and
-    refused) as a unary call's is; then one `{"result":...}` line per
-    LeaderResponse, for as long as the client stays."""
+    """POST /v3/election/observe (also over WebSocket): the request is the
+    body's first JSON value, decoded (and refused) as a unary call's body is,
+    read as soon as it is complete (etcd's gateway decodes it off the body
+    stream); then one `{"result":...}` line per LeaderResponse, for as long
+    as the client stays."""
 
     def __init__(self, election, response):
         super().__init__(election.server, response)
         self.election = election
-        self.body = []
-        self.body_bytes = 0
         self.task = None
         self.resumed = None  # set while a send waits for the connection to drain
         response.on_resume = self._on_resume
 
     def feed(self, data):
-        if self.task is None and not self._failed:
-            self.body.append(data)
-            self.body_bytes += len(data)
-            if self.body_bytes > self.max_message_bytes * 4:  # JSON of a message gRPC would refuse
-                self._refuse(EtcdError("grpc: received message larger than max", codec.RESOURCE_EXHAUSTED))
+        if self.task is not None or self._failed:
+            return  # what follows the request is not read
+        self._buffer += data
+        values, _ = split_json_values(self._buffer)
+        if values:
+            self._start(values[0])
+        elif len(self._buffer) > self.max_message_bytes * 4:  # the JSON of a message gRPC would refuse
+            self._refuse(EtcdError("grpc: received message larger than max", codec.RESOURCE_EXHAUSTED))
 
     def end_of_input(self):
-        if self.task is not None or self._failed:
-            return
-        body = b"".join(self.body)
-        self.body = []
+        if self.task is None and not self._failed:
+            self._start(self._buffer)  # an empty body is the empty request
+
+    def _start(self, body):
+        self._buffer = b""
         try:
             req = decode_body(LeaderRequest, body)
             check_receive_limit(req, body, self.election.receive_limit)
@@ -237,6 +241,7 @@ class ObserveStream(GatewayStream):
 
     def _refuse(self, exc):
         self._failed = True
+        self._buffer = b""
         code = exc.code if isinstance(exc, EtcdError) else codec.INVALID_ARGUMENT
         status, body = gateway_error(code, exc.message if isinstance(exc, EtcdError) else str(exc))
         self.response.fail_plain(Response(status, body))
@@ -253,8 +258,10 @@ class ObserveStream(GatewayStream):
             resumed.set_result(None)
 
     def _ended(self, task):
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
             self.fail(exc if isinstance(exc, EtcdError) else EtcdError(str(exc), codec.UNKNOWN))
             return
         self.response.finish()
