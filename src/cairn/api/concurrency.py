@@ -150,6 +150,7 @@ class ConcurrencyService(GatewayService):
         if self.server.peers.is_learner:
             return self._error(_as_unknown(ErrNotSupportedForLearner()), method, started)
         task = self.loop.create_task(steps(message))
+        task.add_done_callback(_seen)
         if type(request) is not GrpcCall:
             protocol = request.protocol
             protocol.add_lost_callback(task.cancel)
@@ -275,6 +276,13 @@ class ConcurrencyService(GatewayService):
                 log.warning("cleaning up after %s failed: %s", what, exc)
 
         completion.add_done_callback(done)
+
+
+def _seen(task):
+    """Marks a request task's failure as seen: when its client went away
+    first, nobody else asks for it (and asyncio would log it as lost)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _as_unknown(exc):
