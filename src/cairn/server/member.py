@@ -30,7 +30,7 @@ from cairn.api.lock import Lock
 from cairn.api.maintenance import Maintenance
 from cairn.api.streams import KeepAliveStream, WatchStream
 from cairn.api.grpc import GrpcProtocol
-from cairn.api.grpc.etcd import registry as grpc_registry
+from cairn.api.grpc.etcd import LeaderMonitor, registry as grpc_registry
 from cairn.api.grpc.streams import LeaseKeepAliveService, WatchService
 from cairn.api.http import HttpProtocol
 from cairn.api.router import Router
@@ -189,7 +189,9 @@ class Member:
         max_body = 4 * (self.config.max_request_bytes + (512 << 10)) + (1 << 20)
 
         # gRPC shares the handlers; h2c connections are told apart by their preface
-        grpc_methods = grpc_registry(self.node, services + [WatchService(self), LeaseKeepAliveService(self)])
+        self.leader_monitor = LeaderMonitor(self.node, self.loop, self.config.election_timeout / 1000.0)
+        grpc_methods = grpc_registry(self.node, services + [WatchService(self), LeaseKeepAliveService(self)],
+                                     self.leader_monitor)
         grpc_receive_limit = self.config.max_request_bytes + (512 << 10)
 
         def grpc_protocol():
@@ -324,6 +326,8 @@ class Member:
             server.close()
         for connection in list(self.grpc_connections):
             connection.shutdown()
+        if getattr(self, "leader_monitor", None) is not None:
+            self.leader_monitor.stop()
         if self.compactor is not None:
             self.compactor.stop()
         if self.leases is not None:
