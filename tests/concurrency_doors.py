@@ -103,13 +103,13 @@ class GrpcDoor:
         except grpc.RpcError as exc:
             raise CallFailed(exc.code().value[0], exc.details()) from None
 
-    def start(self, method, request, timeout=None):
-        return _GrpcPending(self._stub(method).future(request, timeout=timeout))
+    def start(self, method, request, timeout=None, metadata=None):
+        return _GrpcPending(self._stub(method).future(request, timeout=timeout, metadata=metadata))
 
-    def observe(self, name):
+    def observe(self, name, metadata=None):
         stub = self.channel.unary_stream("/v3electionpb.Election/Observe", request_serializer=lambda m: m.encode(),
                                          response_deserializer=codec.LeaderResponse.decode)
-        return _GrpcObserver(stub(codec.LeaderRequest(name=name)))
+        return _GrpcObserver(stub(codec.LeaderRequest(name=name), metadata=metadata))
 
 
 class _GrpcPending:

@@ -421,6 +421,22 @@ def test_lock_and_observe_across_members(tmp_path, name):
         seen = observer.next()
         assert (seen.kv.key, seen.kv.value) == (campaign.leader.key, b"on a follower")
         observer.close()
+
+        # calls that asked for a leader end when the member has none (etcd's
+        # monitor), and what waited for them stops: no watcher is left
+        require_leader = [("hasleader", "true")]
+        watching = first_door.observe(name + b"-election", metadata=require_leader)
+        assert watching.next().kv.value == b"on a follower"
+        waiting = first_door.start("Lock", LockRequest(name=name, lease=first_lease), metadata=require_leader)
+        wait_until(lambda: len(contenders(first_member, name)) == 2, what="the waiting lock's key")
+        wait_until(lambda: first_member.metric("etcd_debugging_mvcc_watcher_total") == 2, what="two watchers")
+        for member in (leader, second_member):
+            member.stop()
+        assert failure(waiting.result, timeout=20) == (grpc.StatusCode.UNAVAILABLE.value[0], "etcdserver: no leader")
+        with pytest.raises(grpc.RpcError) as ended:
+            watching.next(timeout=20)
+        assert ended.value.code() == grpc.StatusCode.UNAVAILABLE
+        wait_until(lambda: first_member.metric("etcd_debugging_mvcc_watcher_total") == 0, what="the watchers to go")
     finally:
         for door in doors:
             door.close()

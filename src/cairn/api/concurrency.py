@@ -164,6 +164,7 @@ class ConcurrencyService(GatewayService):
         handler's task is cancelled when its call ends without it (client
         cancel, deadline, lost connection) and a unary handler is not told."""
         async def serve(message, call):
+            stop_with(call)
             started = GrpcCall(message)
             if self.server.peers.is_learner:
                 raise self._error(_as_unknown(ErrNotSupportedForLearner()), method, started)
@@ -276,6 +277,14 @@ class ConcurrencyService(GatewayService):
                 log.warning("cleaning up after %s failed: %s", what, exc)
 
         completion.add_done_callback(done)
+
+
+def stop_with(call):
+    """Cancels the running task (a gRPC stream handler's) when `call` ends
+    some other way than by its answer: the call cancels it when the client
+    goes, but not when the server closes it (etcd's leader monitor)."""
+    task = asyncio.current_task()
+    call.add_finish_callback(lambda _: task.cancel())
 
 
 def _seen(task):

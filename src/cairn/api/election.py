@@ -33,7 +33,8 @@ from cairn._codec import (
 )
 from cairn._mvcc import EVENT_DELETE, EVENT_PUT
 
-from .concurrency import ONE_ANSWER_STREAM, ConcurrencyService, EventFeed, contender_key, created_at, prefix_end
+from .concurrency import (ONE_ANSWER_STREAM, ConcurrencyService, EventFeed, contender_key, created_at, prefix_end,
+                          stop_with)
 from .errors import gateway_error
 from .grpc import SERVER_STREAM, UNARY
 from .http import Response
@@ -151,6 +152,8 @@ class Election(ConcurrencyService):
 
     async def observe_call(self, req: LeaderRequest, call):
         """gRPC Observe: the call ends with OK when the observation does."""
+        stop_with(call)
+
         async def send(message):
             if not call.send(message):
                 await call.drain()
