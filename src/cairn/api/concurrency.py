@@ -42,14 +42,14 @@ from cairn._codec import (
 from cairn._mvcc import EVENT_DELETE, check_request
 from cairn.server.completion import awaitable
 
-from .grpc import SERVER_STREAM
+from .grpc import UNARY_TASK
 from .service import GatewayService, GrpcCall, begin
 
 log = logging.getLogger("cairn.concurrency")
 
 SESSION_TTL = 60  # seconds: etcd's default session TTL, given to a lease-0 request's lease
 # the registry kind of a unary method served by ConcurrencyService._serve_call
-ONE_ANSWER_STREAM = SERVER_STREAM
+ONE_ANSWER_STREAM = UNARY_TASK
 FEED_HIGH = 64  # event lists a feed holds unread before the hub holds its watcher back
 
 
