@@ -25,6 +25,8 @@ from cairn._raft import RawNode
 from cairn.api.gateway import Gateway
 from cairn.api.lease import Lease
 from cairn.api.cluster import Cluster
+from cairn.api.election import Election
+from cairn.api.lock import Lock
 from cairn.api.maintenance import Maintenance
 from cairn.api.streams import KeepAliveStream, WatchStream
 from cairn.api.grpc import GrpcProtocol
@@ -174,10 +176,12 @@ class Member:
             self.cluster_id, self.member_id = await bootstrap.bootstrap_new(self.config, env, raftlog, self.writer)
 
     async def _serve_clients(self):
-        services = [Gateway(self), Lease(self), Maintenance(self), Cluster(self)]
+        election = Election(self)
+        services = [Gateway(self), Lease(self), Maintenance(self), Cluster(self), Lock(self), election]
         router = Router(self, services, streams={
             b"/v3/watch": lambda response: WatchStream(self, response),
             b"/v3/lease/keepalive": lambda response: KeepAliveStream(self, response),
+            **election.streams,
         })
         # etcd's gateway reads any body and lets gRPC's receive limit
         # (--max-request-bytes + 512 KiB) refuse it; read enough to say so

@@ -23,6 +23,9 @@ log = logging.getLogger("cairn.grpc")
 UNARY = "unary"
 SERVER_STREAM = "server_stream"  # one request message, any number of responses
 BIDI_STREAM = "bidi_stream"      # messages both ways (also client streaming)
+# a unary method (one request, one answer) whose handler runs as a server
+# stream's does, as a task that ends with the call: for answers that wait
+UNARY_TASK = "unary_task"
 
 # received messages a stream handler has not taken yet, in bytes, above which
 # the client's window is no longer reopened (so it stops sending)

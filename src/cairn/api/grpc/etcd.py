@@ -15,7 +15,7 @@ cairn does not have yet: its methods answer UNIMPLEMENTED.
 from cairn._codec import UNIMPLEMENTED, ErrNoLeader, EtcdError
 
 from ..service import GrpcCall
-from .call import UNARY, GrpcMethod
+from .call import UNARY, UNARY_TASK, GrpcMethod
 from .health import HEALTH_METHODS
 
 AUTH_METHODS = ("AuthEnable", "AuthDisable", "Authenticate", "UserAdd", "UserGet", "UserList", "UserDelete",
@@ -92,7 +92,8 @@ def streaming(handler, node, monitor):
         call = args[-1]
         if call.metadata.get(b"hasleader") == b"true":
             needs_leader(call.metadata, node)
-            monitor.watch(call)
+            if monitor is not None:
+                monitor.watch(call)
         return handler(*args)
     return serve
 
@@ -160,7 +161,10 @@ def registry(node, services, monitor):
     for service in services:
         for name, (request_class, handler, kind) in service.methods.items():
             path = ("/%s/%s" % (service.service, name)).encode()
-            wrapped = unary(handler, node) if kind == UNARY else streaming(handler, node, monitor)
+            if kind == UNARY:
+                wrapped = unary(handler, node)
+            else:  # etcd's monitor watches streams only
+                wrapped = streaming(handler, node, None if kind == UNARY_TASK else monitor)
             methods[path] = GrpcMethod(request_class, wrapped, kind)
     for name in AUTH_METHODS:
         methods[("/etcdserverpb.Auth/%s" % name).encode()] = GrpcMethod(_AnyRequest, _unimplemented(name))
