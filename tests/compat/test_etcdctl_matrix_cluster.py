@@ -80,10 +80,6 @@ def test_endpoint_commands_by_url(solo):
     m.run("get", "ep/a", endpoints="http://{ep1}")
 
 
-@pytest.mark.xfail(SUT == "cairn", strict=True, reason=(
-    "cairn's HashKV is a CRC-32C of its own record layout; etcd's is a CRC-32C "
-    "of 'key', then per revision its bbolt key (main '_' sub, 't' if a "
-    "tombstone) and the marshalled KeyValue (a tombstone: the key alone)"))
 def test_hashkv_values(solo):
     """The same history gives the same hash on both, at every revision."""
     m = solo.begin()
