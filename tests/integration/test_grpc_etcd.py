@@ -238,3 +238,27 @@ def test_clients_that_go_away_leave_no_watch_behind(tmp_path):
         other.close()
     finally:
         server.stop()
+
+
+def test_watch_events_larger_than_the_send_queue_arrive_once(tmp_path):
+    """A response above the stream's queue mark (1 MiB) is queued all the
+    same: the next events wait until the stream drains, none is sent twice."""
+    server = servers.cairn(tmp_path)
+    server.start()
+    try:
+        client = EtcdGrpc("127.0.0.1:%d" % server.port)
+        responses, inbox = _watch(client, WatchCreateRequest(key=b"big/", range_end=b"big0"))
+        assert _next(responses).created
+        big = b"x" * (1 << 20)
+        for key, value in ((b"big/0", big), (b"big/1", big), (b"big/2", big), (b"big/3", b"small")):
+            client.call("KV", "Put", PutRequest(key=key, value=value))
+        seen = []
+        while len(seen) < 4:
+            seen += [(e.kv.key, len(e.kv.value)) for e in _next(responses).events]
+        assert seen == [(b"big/0", 1 << 20), (b"big/1", 1 << 20), (b"big/2", 1 << 20), (b"big/3", 5)]
+        client.call("KV", "Put", PutRequest(key=b"big/4", value=b"after"))
+        assert [e.kv.key for e in _next(responses).events] == [b"big/4"]  # nothing repeated before it
+        responses.cancel()
+        client.close()
+    finally:
+        server.stop()

@@ -57,6 +57,7 @@ class WatchSession:
         self.options = {}  # watch_id -> (progress_notify, fragment)
         self._next_id = 0
         self._backed_up = set()  # watch IDs whose sink refused: resumed when the stream drains
+        self._held = False  # send() reported the stream backed up: events wait for resumed()
         self._progress_timer = None
         self._active = set()  # watch IDs that got events since the last progress tick
         self.closed = False
@@ -129,6 +130,7 @@ class WatchSession:
 
     def resumed(self):
         """The stream drained: watchers held back catch up from storage."""
+        self._held = False
         backed_up, self._backed_up = self._backed_up, set()
         for watch_id in backed_up:
             watcher = self.watchers.get(watch_id)
@@ -141,20 +143,26 @@ class WatchSession:
 
     def _sink(self, watch_id):
         def sink(watcher, events, compact_revision):
+            # send() queues what it is given and returns False once the
+            # stream is backed up: what it was given is taken all the same,
+            # and only later lists are refused (the hub holds the watcher
+            # back and catches it up from storage after resumed())
             if self.closed:
+                return False
+            if self._held:
+                self._backed_up.add(watch_id)
                 return False
             if compact_revision:
                 self.watchers.pop(watch_id, None)
                 self.options.pop(watch_id, None)
                 # etcd's header here carries no revision
-                return self._send(WatchResponse(
+                self._held = not self._send(WatchResponse(
                     header=self.header(0), watch_id=watch_id, canceled=True,
                     compact_revision=compact_revision, cancel_reason=COMPACTED))
-            accepted = self._send_events(watch_id, events)
-            if not accepted:
-                self._backed_up.add(watch_id)
+                return True
+            self._held = not self._send_events(watch_id, events)
             self._active.add(watch_id)
-            return accepted
+            return True
         return sink
 
     def _send_events(self, watch_id, events):
