@@ -158,8 +158,16 @@ class Member:
         self.compactor.start()
         if list(raftlog.conf_state.voters) == [self.member_id]:
             self.node.campaign()  # a one-member cluster needs no election timeout
+        # the client ports are bound now (a port in use fails the start) but
+        # answer only once this member's name and URLs are published, as
+        # etcd's do: a member list never shows a serving member unstarted
         await self._serve_clients()
-        self.peers.start_publishing()
+        self.peers.start_publishing(then=self._start_serving)
+
+    def _start_serving(self):
+        for server in self.servers:
+            self.loop.create_task(server.start_serving())
+        log.info("ready to serve client requests")
 
     async def _load_identity(self, raftlog):
         env = self.environment
@@ -209,6 +217,7 @@ class Member:
                 raise RuntimeError("--listen-client-urls: %s is not supported yet" % parsed.scheme)
             server = await self.loop.create_server(
                 protocol, host=parsed.hostname, port=parsed.port, reuse_address=True, backlog=2048,
+                start_serving=False,
             )
             self.servers.append(server)
             for sock in server.sockets:
