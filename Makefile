@@ -15,16 +15,25 @@ BENCH_PKGS := etcd-server wrk nghttp2-client
 
 DATA_DIR ?= default.cairn
 
-.PHONY: run test test-all build system-build system-test system-bench venv bench bench-cluster bench-grpc bench-grpc-cluster sim clean
+# etcd's Python gRPC clients, each in a virtual environment of its own (their
+# protobuf and grpcio pins cannot share one, nor cairn's); the tests in
+# tests/compat/test_python_grpc_clients.py run their scenario scripts there.
+CLIENT_VENVS   ?= .venv-clients
+PYTHON_CLIENTS := etcd3 aetcd
+CLIENT_PINS    := tests/compat/python_clients
+CLIENT_ENV      = CAIRN_CLIENT_VENVS=$(abspath $(CLIENT_VENVS)) CAIRN_REQUIRE_CLIENT_VENVS=1
+
+.PHONY: run test test-all build system-build system-test system-bench venv client-venvs bench bench-cluster bench-grpc \
+        bench-grpc-cluster sim clean
 
 run: venv
 	$(BIN)/cairn serve --data-dir $(DATA_DIR)
 
-test: venv system-test
-	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+test: venv system-test client-venvs
+	$(CLIENT_ENV) $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
-test-all: venv system-test
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+test-all: venv system-test client-venvs
+	$(CLIENT_ENV) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: venv system-bench
 	$(BIN)/python bench/gateway.py $(BENCH_ARGS)
@@ -79,8 +88,18 @@ $(VENV)/.installed: $(VENV)/.deps setup.py $(shell find native -name '*.pyx' -o 
 
 venv: system-build $(VENV)/.installed
 
+# Made afresh when its pins change; the import proves the pins fit together.
+$(CLIENT_VENVS)/%/.installed: $(CLIENT_PINS)/requirements-%.txt
+	rm -rf $(CLIENT_VENVS)/$*
+	$(PYTHON) -m venv $(CLIENT_VENVS)/$*
+	$(CLIENT_VENVS)/$*/bin/pip install -q -r $<
+	$(CLIENT_VENVS)/$*/bin/python -c "import $*"
+	touch $@
+
+client-venvs: $(foreach c,$(PYTHON_CLIENTS),$(CLIENT_VENVS)/$(c)/.installed)
+
 build: venv
 
 clean:
-	rm -rf build $(VENV) src/*.egg-info
+	rm -rf build $(VENV) $(CLIENT_VENVS) src/*.egg-info
 	find src -name '*.so' -delete

@@ -9,10 +9,12 @@ a request's meaning is decided here.
 
 Also here: etcd's `hasleader` metadata (a client asking for a leader gets
 "etcdserver: no leader" while there is none), and the Auth service, which
-cairn does not have yet: its methods answer UNIMPLEMENTED.
+cairn does not have yet: its methods answer UNIMPLEMENTED, but Authenticate
+answers what etcd does while auth is not enabled (as it never is here), so
+a client given credentials fails as it would against etcd.
 """
 
-from cairn._codec import UNIMPLEMENTED, ErrNoLeader, EtcdError
+from cairn._codec import FAILED_PRECONDITION, UNIMPLEMENTED, ErrNoLeader, EtcdError
 
 from ..service import GrpcCall
 from .call import UNARY, UNARY_TASK, GrpcMethod
@@ -147,6 +149,10 @@ def _unimplemented(name):
     return serve
 
 
+def _authenticate(request, metadata):
+    raise EtcdError("etcdserver: authentication is not enabled", FAILED_PRECONDITION)
+
+
 class _AnyRequest:
     """Auth's requests, never read: any bytes decode."""
 
@@ -167,5 +173,6 @@ def registry(node, services, monitor):
                 wrapped = streaming(handler, node, None if kind == UNARY_TASK else monitor)
             methods[path] = GrpcMethod(request_class, wrapped, kind)
     for name in AUTH_METHODS:
-        methods[("/etcdserverpb.Auth/%s" % name).encode()] = GrpcMethod(_AnyRequest, _unimplemented(name))
+        serve = _authenticate if name == "Authenticate" else _unimplemented(name)
+        methods[("/etcdserverpb.Auth/%s" % name).encode()] = GrpcMethod(_AnyRequest, serve)
     return methods
