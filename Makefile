@@ -15,7 +15,7 @@ BENCH_PKGS := etcd-server wrk nghttp2-client
 
 DATA_DIR ?= default.cairn
 
-.PHONY: run test test-all build system-build system-test system-bench venv bench bench-cluster sim clean
+.PHONY: run test test-all build system-build system-test system-bench venv bench bench-cluster bench-grpc bench-grpc-cluster sim clean
 
 run: venv
 	$(BIN)/cairn serve --data-dir $(DATA_DIR)
@@ -31,6 +31,13 @@ bench: venv system-bench
 
 bench-cluster: venv system-bench
 	$(BIN)/python bench/gateway.py --members 3 --cells put,range $(BENCH_ARGS)
+
+# gRPC, loaded by h2load: put and range at 256 and 1 calls in flight
+bench-grpc: venv system-bench
+	$(BIN)/python bench/grpc_kv.py --rounds 2 $(BENCH_ARGS)
+
+bench-grpc-cluster: venv system-bench
+	$(BIN)/python bench/grpc_kv.py --members 3 --cells put --rounds 2 $(BENCH_ARGS)
 
 # the long mode of the Raft simulation: 10,000 seeded schedules
 sim: venv

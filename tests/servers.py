@@ -113,6 +113,15 @@ class Server:
         assert status == 200, (path, body, status, obj)
         return obj
 
+    def metric(self, name):
+        """The value of an unlabelled metric on /metrics (None if absent)."""
+        status, body = self.request("GET", "/metrics")
+        assert status == 200, status
+        for line in body.decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
     def stop(self, timeout=20.0):
         if self._conn is not None:
             self._conn.close()

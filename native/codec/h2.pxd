@@ -114,6 +114,7 @@ cdef extern from "nghttp2/nghttp2.h":
     int nghttp2_option_new(nghttp2_option **option)
     void nghttp2_option_del(nghttp2_option *option)
     void nghttp2_option_set_no_auto_window_update(nghttp2_option *option, int val)
+    void nghttp2_option_set_no_http_messaging(nghttp2_option *option, int val)
 
     int nghttp2_session_server_new2(nghttp2_session **session, const nghttp2_session_callbacks *cbs,
                                     void *user_data, const nghttp2_option *option)

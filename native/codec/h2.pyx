@@ -87,6 +87,13 @@ cdef class H2Session:
         nghttp2_session_callbacks_set_on_stream_close_callback(cbs, _on_stream_close)
         nghttp2_session_callbacks_set_on_frame_send_callback(cbs, _on_frame_send)
         nghttp2_option_set_no_auto_window_update(option, 1)
+        # HTTP messaging rules off: with them nghttp2 resets a stream whose
+        # :authority is not a bare host[:port], and etcd 3.4's Go client sends
+        # ":authority: http://host:port" when it dials one member by its
+        # client URL (etcdctl endpoint status|hashkv --cluster, or with
+        # --endpoints=http://...).  grpc-go serves those; GrpcProtocol checks
+        # what gRPC needs itself (method, content-type, path).
+        nghttp2_option_set_no_http_messaging(option, 1)
         # user_data is a borrowed pointer: the session dies in __dealloc__, before self
         rv = nghttp2_session_server_new2(&self._session, cbs, <void *>self, option)
         nghttp2_session_callbacks_del(cbs)

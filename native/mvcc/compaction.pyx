@@ -75,12 +75,18 @@ cdef int load_records(KVStore s, records, int64_t compact_revision) except -1:
 
 
 cdef tuple hash_records(KVStore s, int64_t revision):
+    """etcd's HashKV over the records up to `revision`: a CRC-32C of b"key"
+    (its bucket's name), then, in revision order, of each revision's bbolt
+    key (main, "_", sub, big-endian; a tombstone's ends in "t") and value
+    (the marshalled KeyValue; a tombstone's holds only the key).  The same
+    history gives the same hash as on etcd."""
     cdef list entries = []
     cdef KeyIndex ki
-    cdef KeyValue kv
+    cdef KeyValue kv, tomb
     cdef Py_ssize_t i
-    cdef uint32_t crc = 0
-    cdef bytes key, record
+    cdef uint32_t crc
+    cdef bint tombstone
+    cdef bytes key, record, value
     if revision > 0 and revision <= s.compact_revision:
         raise ErrCompacted()
     if revision > s.current_revision:
@@ -93,21 +99,27 @@ cdef tuple hash_records(KVStore s, int64_t revision):
                 break
             entries.append((ki.entries[i].main, ki.entries[i].sub, ki, i))
     entries.sort(key=lambda e: (e[0], e[1]))
+    crc = crc32c_bytes(0, b"key")
     for main, sub, ki, i in entries:
         key = make_revision_key(main, sub)
         if i == ki.count - 1:
-            # the newest: rebuilt from memory, byte for byte what was stored
-            kv = ki.current
-            if kv is None:
-                kv = KeyValue.__new__(KeyValue)
-                kv.key = ki.key
-                kv.mod_revision = main
-            record = encode_record(s.record_buffer, kv, ki.current is None)
+            # the newest is in memory
+            tombstone = ki.current is None
+            value = None if tombstone else ki.current.encode()
         else:
             record = s.pending.get(key)
             if record is None and s.fetch is not None:
                 record = s.fetch(key)
             if record is None:
                 raise MissingRecord("mvcc: revision %d.%d is missing from storage" % (main, sub))
-        crc = crc32c_bytes(crc32c_bytes(crc, key), record)
+            tombstone = (<uint8_t>PyBytes_AS_STRING(record)[0] & RECORD_TOMBSTONE) != 0
+            value = None if tombstone else record[1:]
+        if tombstone:
+            tomb = KeyValue.__new__(KeyValue)
+            tomb.key = ki.key
+            value = tomb.encode()
+            key = key[:8] + b"_" + key[8:] + b"t"
+        else:
+            key = key[:8] + b"_" + key[8:]
+        crc = crc32c_bytes(crc32c_bytes(crc, key), value)
     return crc, s.compact_revision

@@ -69,7 +69,7 @@ class Cluster:
 
 
 def _launch(command, root: str, name: str, client_port: int, peer_port: int,
-            initial_cluster: str, token: str, state: str) -> Etcd:
+            initial_cluster: str, token: str, state: str, extra: tuple = ()) -> Etcd:
     data_dir = os.path.join(root, f"{name}.data")
     log_path = os.path.join(root, f"{name}.log")
     client_url = f"http://127.0.0.1:{client_port}"
@@ -78,7 +78,7 @@ def _launch(command, root: str, name: str, client_port: int, peer_port: int,
             "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
             "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
             "--initial-cluster", initial_cluster, "--initial-cluster-token", token,
-            "--initial-cluster-state", state]
+            "--initial-cluster-state", state, *extra]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.join(ROOT, "src"),
                                                       env.get("PYTHONPATH")]))
@@ -92,7 +92,8 @@ def server_command(kind: str) -> list[str]:
     return [ETCD] if kind == "etcd" else CAIRN_SERVE
 
 
-def start_cluster(kind: str, root: str, size: int) -> Cluster:
+def start_cluster(kind: str, root: str, size: int, extra: tuple = ()) -> Cluster:
+    """``extra``: more flags for every member (etcd's, which cairn takes)."""
     names = [f"m{i + 1}" for i in range(size)]
     ports = [(free_port(), free_port()) for _ in names]
     peer_urls = [f"http://127.0.0.1:{peer}" for _, peer in ports]
@@ -102,7 +103,7 @@ def start_cluster(kind: str, root: str, size: int) -> Cluster:
     try:
         for name, (client, peer) in zip(names, ports):
             cluster.members.append(_launch(server_command(kind), root, name, client, peer,
-                                           initial, token, "new"))
+                                           initial, token, "new", extra))
         for member in cluster.members:
             wait_until(member.healthy, 30, f"{kind} member on {member.endpoint}")
     except BaseException:

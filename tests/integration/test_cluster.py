@@ -6,9 +6,12 @@ import copy
 import threading
 import time
 
+import grpc
 import pytest
 
+from cairn._codec import RangeRequest, WatchCreateRequest
 from tests.cluster import FAST_TIMING as FAST, Cluster, launch, put, range_all, wait_healthy
+from tests.etcd_grpc import EtcdGrpc
 from tests.servers import b64, unb64, wait_until
 
 pytestmark = pytest.mark.cluster
@@ -132,6 +135,11 @@ def test_five_members_two_down_available_three_down_refuse(tmp_path):
         # request timeout, and none is acknowledged (one in flight when the
         # member died may still commit: the count is taken after two refusals)
         third = survivors[0]
+        # a watch stream that asked for a leader (as etcdctl's do) on a member
+        # about to lose its quorum
+        watcher = EtcdGrpc("127.0.0.1:%d" % survivors[1].port)
+        responses = watcher.watch(iter([WatchCreateRequest(key=b"a/")]), metadata=(("hasleader", "true"),))
+        assert next(responses).created
         third.kill9()
         t1 = time.monotonic()
 
@@ -147,6 +155,23 @@ def test_five_members_two_down_available_three_down_refuse(tmp_path):
         assert set(refused()[seen:]) <= {
             "etcdserver: request timed out", "etcdserver: no leader", "etcdserver: leader changed",
             "etcdserver: request timed out, possibly due to previous leader failure"}, set(refused()[seen:])
+        # over gRPC, a client that requires a leader is told there is none;
+        # a serializable read without that requirement is still served
+        client = EtcdGrpc("127.0.0.1:%d" % survivors[1].port)
+        try:
+            wait_until(lambda: client.outcome("KV", "Range", RangeRequest(key=b"a/", serializable=True),
+                                              metadata=(("hasleader", "true"),))
+                       == ("UNAVAILABLE", "etcdserver: no leader"), 30, what="no leader over gRPC")
+            assert client.call("KV", "Range", RangeRequest(key=b"a/", serializable=True)).header.revision > 0
+            # ... and its stream is ended after three leaderless election timeouts
+            with pytest.raises(grpc.RpcError) as ended:
+                for _ in responses:
+                    pass
+            assert (ended.value.code(), ended.value.details()) == (grpc.StatusCode.UNAVAILABLE,
+                                                                   "etcdserver: no leader")
+        finally:
+            client.close()
+            watcher.close()
 
         # everything back: service resumes, every acknowledged write everywhere
         for m in stopped + [third]:

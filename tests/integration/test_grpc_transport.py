@@ -328,3 +328,16 @@ def _frame_offsets(data):
     while i + 9 <= len(data):
         yield i
         i += 9 + int.from_bytes(data[i:i + 3], "big")
+
+
+def test_authority_with_a_scheme_is_served(server):
+    """etcd's Go client dials a member by its client URL with
+    ":authority: http://host:port" (etcdctl endpoint status --cluster);
+    grpc-go serves it, so cairn does too instead of resetting the stream."""
+    channel = grpc.insecure_channel(server.address,
+                                    options=[("grpc.default_authority", "http://" + server.address)])
+    try:
+        response = unary(channel, "/test.Echo/Unary")(RangeRequest(key=b"url", limit=1), timeout=5)
+        assert response.kvs[0].key == b"url"
+    finally:
+        channel.close()

@@ -31,6 +31,8 @@ from cairn._codec import (
     ResponseHeader,
 )
 
+from cairn.cluster.membership import stored_peer_urls
+
 from .service import UNARY, GatewayService, begin
 
 MAX_LEARNERS = 1  # etcd 3.4's limit
@@ -76,7 +78,7 @@ class Cluster(GatewayService):
         try:
             req = self.decode(MemberAddRequest, request)
             member_id = _new_member_id(self.membership)
-            urls = list(req.peerURLs)
+            urls = stored_peer_urls(req.peerURLs)
             self.membership.check_add(member_id, urls)
             if req.isLearner and sum(1 for m in self.membership.list() if m.isLearner) >= MAX_LEARNERS:
                 raise ErrTooManyLearners()

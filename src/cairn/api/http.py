@@ -184,6 +184,7 @@ class HttpProtocol(asyncio.Protocol):
         self._closing = False
         self._paused = False
         self._handlers = []  # stream handlers open on this connection
+        self._lost_callbacks = None  # set of callback() to run if the connection is lost
 
     # --- asyncio.Protocol -------------------------------------------------
 
@@ -200,8 +201,30 @@ class HttpProtocol(asyncio.Protocol):
         for handler in self._handlers:
             handler.closed()
         self._handlers.clear()
+        callbacks, self._lost_callbacks = self._lost_callbacks, None
+        for callback in callbacks or ():
+            try:
+                callback()
+            except Exception:
+                log.exception("connection-lost callback failed")
         if self._on_close is not None:
             self._on_close(self)
+
+    def add_lost_callback(self, callback):
+        """callback() runs if the connection is lost (the client went away):
+        a handler whose answer waits on something it started can stop it, as
+        a Go handler does when its request context is cancelled.  Remove it
+        with discard_lost_callback once the answer is ready."""
+        if self._closing:
+            callback()
+            return
+        if self._lost_callbacks is None:
+            self._lost_callbacks = set()
+        self._lost_callbacks.add(callback)
+
+    def discard_lost_callback(self, callback):
+        if self._lost_callbacks is not None:
+            self._lost_callbacks.discard(callback)
 
     def pause_writing(self):
         if not self._paused:

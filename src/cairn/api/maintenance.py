@@ -91,10 +91,10 @@ class Maintenance(GatewayService):
         return self.node.propose(req), lambda f: self._finish("Alarm", started, f, header=False)
 
     def hash(self, request):
-        """A CRC-32C over the key-value records at the current revision
-        (cairn's Hash and HashKV hash the same thing: the MVCC records,
-        which are equal on members that applied the same log; etcd's Hash
-        covers its whole bbolt file)."""
+        """etcd's HashKV recipe over the key-value records at the current
+        revision (cairn's Hash and HashKV hash the same thing, equal on
+        members that applied the same log; etcd's Hash covers its whole
+        bbolt file, which has no counterpart here)."""
         started = begin(request)
         try:
             self.decode(HashRequest, request)

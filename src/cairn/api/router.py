@@ -68,6 +68,8 @@ class Router:
             if method != b"POST":
                 return METHOD_NOT_ALLOWED
             return handler(request)
+        if path in self.streams:
+            return METHOD_NOT_ALLOWED  # a POST would have opened the stream
         handler = self.plain.get(path)
         if handler is not None:
             if method not in (b"GET", b"HEAD"):

@@ -40,6 +40,18 @@ def copy_member(m, **changes):
     return Member(**fields)
 
 
+def stored_peer_urls(urls):
+    """The form etcd 3.4 keeps a new member's peer URLs in (types.NewURLs,
+    then each URL's String()): spaces trimmed, the scheme in lower case,
+    sorted.  (An update's URLs are kept as given.)"""
+    out = []
+    for url in urls:
+        url = url.strip()
+        scheme, colon, rest = url.partition(":")
+        out.append(scheme.lower() + colon + rest)
+    return sorted(out)
+
+
 def check_peer_urls(urls):
     """etcd's rule for member URLs: each an http(s)://host:port URL."""
     if not urls:
@@ -103,7 +115,9 @@ class Membership:
             raise ErrMemberNotFound()
 
     def check_update(self, member_id, peer_urls):
-        check_peer_urls(peer_urls)
+        # etcd 3.4 stores an update's URLs as given; its client has checked
+        # them with spaces trimmed, so that is the form checked here
+        check_peer_urls([url.strip() for url in peer_urls])
         if member_id not in self.members:
             raise ErrMemberNotFound()
         if self.peer_urls_in_use(peer_urls, except_id=member_id):

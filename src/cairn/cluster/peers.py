@@ -100,8 +100,12 @@ class Peers:
         if "permanently removed" in reason:
             self._removed()
 
-    def start_publishing(self):
+    def start_publishing(self, then=None):
+        """Publishes this member's attributes; `then()` runs once the
+        member table holds them (etcd serves clients only from then on)."""
         self._publisher = self.loop.create_task(self._publish())
+        if then is not None:
+            self._publisher.add_done_callback(lambda task: task.cancelled() or task.exception() or then())
 
     async def stop(self):
         if self._publisher is not None:

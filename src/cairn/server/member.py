@@ -25,10 +25,12 @@ from cairn._raft import RawNode
 from cairn.api.gateway import Gateway
 from cairn.api.lease import Lease
 from cairn.api.cluster import Cluster
+from cairn.api.election import Election
+from cairn.api.lock import Lock
 from cairn.api.maintenance import Maintenance
 from cairn.api.streams import KeepAliveStream, WatchStream
 from cairn.api.grpc import GrpcProtocol
-from cairn.api.grpc.etcd import registry as grpc_registry
+from cairn.api.grpc.etcd import LeaderMonitor, registry as grpc_registry
 from cairn.api.grpc.streams import LeaseKeepAliveService, WatchService
 from cairn.api.http import HttpProtocol
 from cairn.api.router import Router
@@ -156,8 +158,16 @@ class Member:
         self.compactor.start()
         if list(raftlog.conf_state.voters) == [self.member_id]:
             self.node.campaign()  # a one-member cluster needs no election timeout
+        # the client ports are bound now (a port in use fails the start) but
+        # answer only once this member's name and URLs are published, as
+        # etcd's do: a member list never shows a serving member unstarted
         await self._serve_clients()
-        self.peers.start_publishing()
+        self.peers.start_publishing(then=self._start_serving)
+
+    def _start_serving(self):
+        for server in self.servers:
+            self.loop.create_task(server.start_serving())
+        log.info("ready to serve client requests")
 
     async def _load_identity(self, raftlog):
         env = self.environment
@@ -174,10 +184,12 @@ class Member:
             self.cluster_id, self.member_id = await bootstrap.bootstrap_new(self.config, env, raftlog, self.writer)
 
     async def _serve_clients(self):
-        services = [Gateway(self), Lease(self), Maintenance(self), Cluster(self)]
+        election = Election(self)
+        services = [Gateway(self), Lease(self), Maintenance(self), Cluster(self), Lock(self), election]
         router = Router(self, services, streams={
             b"/v3/watch": lambda response: WatchStream(self, response),
             b"/v3/lease/keepalive": lambda response: KeepAliveStream(self, response),
+            **election.streams,
         })
         # etcd's gateway reads any body and lets gRPC's receive limit
         # (--max-request-bytes + 512 KiB) refuse it; read enough to say so
@@ -185,7 +197,9 @@ class Member:
         max_body = 4 * (self.config.max_request_bytes + (512 << 10)) + (1 << 20)
 
         # gRPC shares the handlers; h2c connections are told apart by their preface
-        grpc_methods = grpc_registry(self.node, services + [WatchService(self), LeaseKeepAliveService(self)])
+        self.leader_monitor = LeaderMonitor(self.node, self.loop, self.config.election_timeout / 1000.0)
+        grpc_methods = grpc_registry(self.node, services + [WatchService(self), LeaseKeepAliveService(self)],
+                                     self.leader_monitor)
         grpc_receive_limit = self.config.max_request_bytes + (512 << 10)
 
         def grpc_protocol():
@@ -203,6 +217,7 @@ class Member:
                 raise RuntimeError("--listen-client-urls: %s is not supported yet" % parsed.scheme)
             server = await self.loop.create_server(
                 protocol, host=parsed.hostname, port=parsed.port, reuse_address=True, backlog=2048,
+                start_serving=False,
             )
             self.servers.append(server)
             for sock in server.sockets:
@@ -320,6 +335,8 @@ class Member:
             server.close()
         for connection in list(self.grpc_connections):
             connection.shutdown()
+        if getattr(self, "leader_monitor", None) is not None:
+            self.leader_monitor.stop()
         if self.compactor is not None:
             self.compactor.stop()
         if self.leases is not None:

@@ -23,6 +23,9 @@ log = logging.getLogger("cairn.grpc")
 UNARY = "unary"
 SERVER_STREAM = "server_stream"  # one request message, any number of responses
 BIDI_STREAM = "bidi_stream"      # messages both ways (also client streaming)
+# a unary method (one request, one answer) whose handler runs as a server
+# stream's does, as a task that ends with the call: for answers that wait
+UNARY_TASK = "unary_task"
 
 # received messages a stream handler has not taken yet, in bytes, above which
 # the client's window is no longer reopened (so it stops sending)
@@ -56,7 +59,7 @@ class CallCancelled(Exception):
 class Call:
     __slots__ = ("protocol", "stream_id", "method", "metadata", "reader", "started", "finished",
                  "cancelled", "half_closed", "dispatched", "timer", "held", "inbox", "inbox_bytes",
-                 "waiter", "drainer", "task", "cancel_callbacks")
+                 "waiter", "drainer", "task", "cancel_callbacks", "finish_callbacks")
 
     def __init__(self, protocol, stream_id, method, metadata, reader):
         self.protocol = protocol
@@ -77,6 +80,7 @@ class Call:
         self.drainer = None       # drain() waiting for the outbox to empty
         self.task = None          # the handler's coroutine, as a task
         self.cancel_callbacks = None
+        self.finish_callbacks = None
 
     # --- the stream handler's side ------------------------------------------
 
@@ -129,6 +133,12 @@ class Call:
         if self.cancel_callbacks is None:
             self.cancel_callbacks = []
         self.cancel_callbacks.append(callback)
+
+    def add_finish_callback(self, callback):
+        """callback(call) runs once the call has ended, however it ended."""
+        if self.finish_callbacks is None:
+            self.finish_callbacks = []
+        self.finish_callbacks.append(callback)
 
     # --- the protocol's side ------------------------------------------------
 
@@ -296,6 +306,9 @@ class Call:
         self._wake()
         if self.drainer is not None and not self.drainer.done():
             self.drainer.set_result(None)
+        callbacks, self.finish_callbacks = self.finish_callbacks, None
+        for callback in callbacks or ():
+            callback(self)
 
     def _cancelled(self):
         self.cancelled = True

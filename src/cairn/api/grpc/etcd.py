@@ -15,7 +15,7 @@ cairn does not have yet: its methods answer UNIMPLEMENTED.
 from cairn._codec import UNIMPLEMENTED, ErrNoLeader, EtcdError
 
 from ..service import GrpcCall
-from .call import UNARY, GrpcMethod
+from .call import UNARY, UNARY_TASK, GrpcMethod
 from .health import HEALTH_METHODS
 
 AUTH_METHODS = ("AuthEnable", "AuthDisable", "Authenticate", "UserAdd", "UserGet", "UserList", "UserDelete",
@@ -84,14 +84,61 @@ def unary(handler, node):
     return serve
 
 
-def streaming(handler, node):
+def streaming(handler, node, monitor):
     """A stream handler behind the hasleader check (called with the
-    request and the call, or the call alone)."""
+    request and the call, or the call alone); a stream that asked for a
+    leader is watched by the monitor."""
     def serve(*args):
-        if not node.leader_id:
-            needs_leader(args[-1].metadata, node)
+        call = args[-1]
+        if call.metadata.get(b"hasleader") == b"true":
+            needs_leader(call.metadata, node)
+            if monitor is not None:
+                monitor.watch(call)
         return handler(*args)
     return serve
+
+
+class LeaderMonitor:
+    """etcd's rule for streams whose client asked for a leader: once the
+    member has seen no leader at three checks in a row, one election
+    timeout apart, they end with "etcdserver: no leader", so that the
+    client moves to a member that has one.  (Unary calls are refused at
+    once instead; a stream is dearer to re-establish.)"""
+
+    CHECKS = 3
+
+    def __init__(self, node, loop, interval):
+        self.node = node
+        self.loop = loop
+        self.interval = interval
+        self.calls = set()
+        self.leaderless = 0
+        self._timer = None
+
+    def watch(self, call):
+        self.calls.add(call)
+        call.add_finish_callback(self.calls.discard)
+        if self._timer is None:
+            self._timer = self.loop.call_later(self.interval, self._check)
+
+    def stop(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self):
+        self._timer = None
+        self.leaderless = self.leaderless + 1 if not self.node.leader_id else 0
+        if self.leaderless >= self.CHECKS:
+            self.leaderless = 0
+            error = ErrNoLeader()
+            for call in list(self.calls):
+                call.close(error.code, error.message)
+            self.calls.clear()
+        if self.calls:
+            self._timer = self.loop.call_later(self.interval, self._check)
+        else:
+            self.leaderless = 0
 
 
 def _unimplemented(name):
@@ -108,13 +155,16 @@ class _AnyRequest:
         return None
 
 
-def registry(node, services):
+def registry(node, services, monitor):
     """{path: GrpcMethod} for the services' methods, gRPC health and Auth."""
     methods = dict(HEALTH_METHODS)
     for service in services:
         for name, (request_class, handler, kind) in service.methods.items():
             path = ("/%s/%s" % (service.service, name)).encode()
-            wrapped = unary(handler, node) if kind == UNARY else streaming(handler, node)
+            if kind == UNARY:
+                wrapped = unary(handler, node)
+            else:  # etcd's monitor watches streams only
+                wrapped = streaming(handler, node, None if kind == UNARY_TASK else monitor)
             methods[path] = GrpcMethod(request_class, wrapped, kind)
     for name in AUTH_METHODS:
         methods[("/etcdserverpb.Auth/%s" % name).encode()] = GrpcMethod(_AnyRequest, _unimplemented(name))

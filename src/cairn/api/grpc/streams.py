@@ -53,13 +53,15 @@ class WatchService:
                 session.resumed()
 
         session = open_watch_session(server, send)
+        ended = server.loop.create_future()
+        call.add_finish_callback(lambda _: ended.done() or ended.set_result(None))
         try:
             while True:
                 request = await call.recv()
                 if request is None:
                     break
                 session.handle(request)
-            await server.loop.create_future()  # half-closed: cancelled when the client goes
+            await ended  # half-closed: watching goes on until the call ends
         finally:
             close_watch_session(server, session)
             if draining is not None:
