@@ -54,4 +54,6 @@ cdef enum:
     WIRE_VARINT = 0
     WIRE_FIXED64 = 1
     WIRE_LEN = 2
+    WIRE_START_GROUP = 3
+    WIRE_END_GROUP = 4
     WIRE_FIXED32 = 5

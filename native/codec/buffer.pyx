@@ -237,7 +237,23 @@ cdef class ReadBuffer:
 
     cdef int skip_field(self, uint32_t wire_type) except -1:
         cdef uint64_t n
-        if wire_type == WIRE_VARINT:
+        cdef Py_ssize_t depth
+        cdef uint32_t inner
+        if wire_type == WIRE_START_GROUP:
+            # an unknown group (proto2's deprecated wire types 3/4) is skipped
+            # through its END_GROUP, nested groups too, as etcd's gogoproto
+            # decoders do (they do not check the end's field number either);
+            # a loop, not recursion: the nesting depth is the sender's choice
+            depth = 1
+            while depth > 0:
+                inner = <uint32_t>(self.read_uvarint() & 7)
+                if inner == WIRE_START_GROUP:
+                    depth += 1
+                elif inner == WIRE_END_GROUP:
+                    depth -= 1
+                else:
+                    self.skip_field(inner)
+        elif wire_type == WIRE_VARINT:
             self.read_uvarint()
         elif wire_type == WIRE_FIXED64:
             if self._end - self._pos < 8:

@@ -128,7 +128,8 @@ cdef class TxnRequest(ProtoMessage):
 cdef class TxnResponse(ProtoMessage):
     cdef public ResponseHeader header
     cdef public bint succeeded
-    # ResponseOp list: RangeResponse, PutResponse, DeleteRangeResponse or TxnResponse
+    # ResponseOp list: RangeResponse, PutResponse, DeleteRangeResponse or
+    # TxnResponse, or None for an empty ResponseOp
     cdef public list responses
 
 

@@ -137,10 +137,23 @@ cdef inline int _encode_sub(WriteBuffer w, uint32_t field, ProtoMessage m) excep
 
 
 cdef inline ProtoMessage _decode_sub(ReadBuffer r, uint32_t wt, type cls):
+    """A fresh message: an element of a repeated field, or a oneof member
+    (a oneof member that comes twice replaces the earlier one, as etcd's
+    gogoproto decoders do; protobuf's own runtimes would merge the two)."""
     _want(wt, WIRE_LEN)
     cdef ProtoMessage m = cls.__new__(cls)
     m._merge(r.sub_reader())
     return m
+
+
+cdef inline ProtoMessage _merge_sub(ReadBuffer r, uint32_t wt, ProtoMessage into, type cls):
+    """A singular sub-message field: when it comes again, the later one is
+    merged into the earlier (protobuf's rule; etcd's decoders do the same)."""
+    _want(wt, WIRE_LEN)
+    if into is None:
+        into = cls.__new__(cls)
+    into._merge(r.sub_reader())
+    return into
 
 
 cdef class RangeRequest(ProtoMessage):
@@ -210,7 +223,7 @@ cdef class RangeResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.kvs.append(_decode_sub(r, wt, KeyValue))
             elif f == 3: self.more = _bool(r, wt)
             elif f == 4: self.count = _int64(r, wt)
@@ -262,8 +275,8 @@ cdef class PutResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
-            elif f == 2: self.prev_kv = <KeyValue>_decode_sub(r, wt, KeyValue)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
+            elif f == 2: self.prev_kv = <KeyValue>_merge_sub(r, wt, self.prev_kv, KeyValue)
             else: r.skip_field(wt)
         return 0
 
@@ -312,7 +325,7 @@ cdef class DeleteRangeResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.deleted = _int64(r, wt)
             elif f == 3: self.prev_kvs.append(_decode_sub(r, wt, KeyValue))
             else: r.skip_field(wt)
@@ -396,9 +409,13 @@ cdef object decode_request_op(ReadBuffer r):
 
 
 cdef int encode_response_op(WriteBuffer w, uint32_t field, object op) except -1:
+    """Writes a ResponseOp holding `op` as field `field`; None is an empty
+    ResponseOp, as decode_response_op returns for one."""
     cdef Py_ssize_t mark = w.pb_begin(field)
     cdef type t = type(op)
-    if t is RangeResponse:
+    if op is None:
+        pass
+    elif t is RangeResponse:
         _encode_sub(w, 1, <ProtoMessage>op)
     elif t is PutResponse:
         _encode_sub(w, 2, <ProtoMessage>op)
@@ -480,7 +497,7 @@ cdef class TxnResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.succeeded = _bool(r, wt)
             elif f == 3:
                 _want(wt, WIRE_LEN)
@@ -520,7 +537,7 @@ cdef class CompactionResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             else: r.skip_field(wt)
         return 0
 
@@ -584,7 +601,7 @@ cdef class MemberListResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.members.append(_decode_sub(r, wt, Member))
             else: r.skip_field(wt)
         return 0
@@ -617,7 +634,7 @@ cdef class StatusResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.version = _str(r, wt)
             elif f == 3: self.dbSize = _int64(r, wt)
             elif f == 4: self.leader = <uint64_t>_int64(r, wt)

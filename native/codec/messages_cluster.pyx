@@ -81,8 +81,8 @@ cdef class MemberAddResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
-            elif f == 2: self.member = <Member>_decode_sub(r, wt, Member)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
+            elif f == 2: self.member = <Member>_merge_sub(r, wt, self.member, Member)
             elif f == 3: self.members.append(_decode_sub(r, wt, Member))
             else: r.skip_field(wt)
         return 0
@@ -163,7 +163,7 @@ cdef class MembersResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.members.append(_decode_sub(r, wt, Member))
             else: r.skip_field(wt)
         return 0
@@ -204,7 +204,7 @@ cdef class HashResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.hash = _uint32(r, wt)
             else: r.skip_field(wt)
         return 0
@@ -241,7 +241,7 @@ cdef class HashKVResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.hash = _uint32(r, wt)
             elif f == 3: self.compact_revision = _int64(r, wt)
             else: r.skip_field(wt)
@@ -277,7 +277,7 @@ cdef class MoveLeaderResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             else: r.skip_field(wt)
         return 0
 
@@ -309,7 +309,7 @@ cdef class SnapshotResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.remaining_bytes = <uint64_t>_int64(r, wt)
             elif f == 3: self.blob = _bytes(r, wt)
             else: r.skip_field(wt)

@@ -53,7 +53,7 @@ cdef class LockResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.key = _bytes(r, wt)
             else: r.skip_field(wt)
         return 0
@@ -86,7 +86,7 @@ cdef class HeaderOnlyResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             else: r.skip_field(wt)
         return 0
 
@@ -160,8 +160,8 @@ cdef class CampaignResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
-            elif f == 2: self.leader = <LeaderKey>_decode_sub(r, wt, LeaderKey)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
+            elif f == 2: self.leader = <LeaderKey>_merge_sub(r, wt, self.leader, LeaderKey)
             else: r.skip_field(wt)
         return 0
 
@@ -182,7 +182,7 @@ cdef class ProclaimRequest(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.leader = <LeaderKey>_decode_sub(r, wt, LeaderKey)
+            if f == 1: self.leader = <LeaderKey>_merge_sub(r, wt, self.leader, LeaderKey)
             elif f == 2: self.value = _bytes(r, wt)
             else: r.skip_field(wt)
         return 0
@@ -220,8 +220,8 @@ cdef class LeaderResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
-            elif f == 2: self.kv = <KeyValue>_decode_sub(r, wt, KeyValue)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
+            elif f == 2: self.kv = <KeyValue>_merge_sub(r, wt, self.kv, KeyValue)
             else: r.skip_field(wt)
         return 0
 
@@ -238,7 +238,7 @@ cdef class ResignRequest(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.leader = <LeaderKey>_decode_sub(r, wt, LeaderKey)
+            if f == 1: self.leader = <LeaderKey>_merge_sub(r, wt, self.leader, LeaderKey)
             else: r.skip_field(wt)
         return 0
 

@@ -17,8 +17,8 @@ cdef class Event(ProtoMessage):
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
             if f == 1: self.type = <int>_int64(r, wt)
-            elif f == 2: self.kv = <KeyValue>_decode_sub(r, wt, KeyValue)
-            elif f == 3: self.prev_kv = <KeyValue>_decode_sub(r, wt, KeyValue)
+            elif f == 2: self.kv = <KeyValue>_merge_sub(r, wt, self.kv, KeyValue)
+            elif f == 3: self.prev_kv = <KeyValue>_merge_sub(r, wt, self.prev_kv, KeyValue)
             else: r.skip_field(wt)
         return 0
 
@@ -154,7 +154,7 @@ cdef class WatchResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.watch_id = _int64(r, wt)
             elif f == 3: self.created = _bool(r, wt)
             elif f == 4: self.canceled = _bool(r, wt)
@@ -203,7 +203,7 @@ cdef class LeaseGrantResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.ID = _int64(r, wt)
             elif f == 3: self.TTL = _int64(r, wt)
             elif f == 4: self.error = _str(r, wt)
@@ -240,7 +240,7 @@ cdef class LeaseRevokeResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             else: r.skip_field(wt)
         return 0
 
@@ -276,7 +276,7 @@ cdef class LeaseKeepAliveResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.ID = _int64(r, wt)
             elif f == 3: self.TTL = _int64(r, wt)
             else: r.skip_field(wt)
@@ -322,7 +322,7 @@ cdef class LeaseTimeToLiveResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.ID = _int64(r, wt)
             elif f == 3: self.TTL = _int64(r, wt)
             elif f == 4: self.grantedTTL = _int64(r, wt)
@@ -367,7 +367,7 @@ cdef class LeaseLeasesResponse(ProtoMessage):
         cdef int64_t lease_id
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2:
                 _want(wt, WIRE_LEN)
                 status = r.sub_reader()
@@ -438,7 +438,7 @@ cdef class AlarmResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             elif f == 2: self.alarms.append(_decode_sub(r, wt, AlarmMember))
             else: r.skip_field(wt)
         return 0
@@ -470,7 +470,7 @@ cdef class DefragmentResponse(ProtoMessage):
         cdef uint32_t f, wt
         while not r.at_end():
             tag = r.read_uvarint(); f = <uint32_t>(tag >> 3); wt = <uint32_t>(tag & 7)
-            if f == 1: self.header = <ResponseHeader>_decode_sub(r, wt, ResponseHeader)
+            if f == 1: self.header = <ResponseHeader>_merge_sub(r, wt, self.header, ResponseHeader)
             else: r.skip_field(wt)
         return 0
 
