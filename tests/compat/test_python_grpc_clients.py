@@ -35,9 +35,6 @@ SCENARIOS = ("kv", "prefix", "txn", "watch", "lease", "lock", "cluster", "member
 # Where cairn is known to answer otherwise than etcd 3.4: strict, so a fix
 # shows up as a failure that asks for the entry to go.
 KNOWN_DIFFERENCES = {
-    "big_events": "a watch response over the 1 MiB outbox mark is sent again and again: the gRPC front door "
-                  "queues it and reports the stream backed up, WatchSession takes that as refused and the "
-                  "hub rewinds the watcher to the same revision",
     "gzip": "cairn accepts gzip-compressed requests; etcd 3.4 answers UNIMPLEMENTED "
             "'grpc: Decompressor is not installed for grpc-encoding \"gzip\"'",
 }
