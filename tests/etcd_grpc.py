@@ -45,10 +45,10 @@ class EtcdGrpc:
     def close(self):
         self.channel.close()
 
-    def call(self, service, method, request, metadata=None, timeout=10.0, serializer=_encode):
+    def call(self, service, method, request, metadata=None, timeout=10.0, serializer=_encode, compression=None):
         stub = self.channel.unary_unary("/etcdserverpb.%s/%s" % (service, method), request_serializer=serializer,
                                         response_deserializer=RESPONSES[(service, method)].decode)
-        return stub(request, metadata=metadata, timeout=timeout)
+        return stub(request, metadata=metadata, timeout=timeout, compression=compression)
 
     def outcome(self, service, method, request, **kwargs):
         """The response, or (status code name, details) when the call fails."""

@@ -35,8 +35,6 @@ SCENARIOS = ("kv", "prefix", "txn", "watch", "lease", "lock", "cluster", "member
 # Where cairn is known to answer otherwise than etcd 3.4: strict, so a fix
 # shows up as a failure that asks for the entry to go.
 KNOWN_DIFFERENCES = {
-    "gzip": "cairn accepts gzip-compressed requests; etcd 3.4 answers UNIMPLEMENTED "
-            "'grpc: Decompressor is not installed for grpc-encoding \"gzip\"'",
 }
 SCRIPT_DEADLINE_S = 120  # a scenario takes seconds; this only stops a hung client
 MEMBER_NAME = "member0"  # both servers get it: the clients report the member's name

@@ -274,3 +274,10 @@ def test_watch_events_larger_than_the_send_queue_arrive_once(tmp_path):
         client.close()
     finally:
         server.stop()
+
+
+def test_compressed_requests_are_refused_as_etcd_refuses_them(pair):
+    outcomes = [pair[name].outcome("KV", "Range", RangeRequest(key=b"gz"), compression=grpc.Compression.Gzip)
+                for name in ("etcd", "cairn")]
+    assert outcomes[0] == outcomes[1] == (
+        "UNIMPLEMENTED", 'grpc: Decompressor is not installed for grpc-encoding "gzip"')

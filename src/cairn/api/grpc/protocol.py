@@ -19,7 +19,7 @@ from cairn._codec import (H2_CLOSED, H2_DATA, H2_END, H2_GOAWAY, H2_REQUEST, INT
                           UNIMPLEMENTED, EtcdError, H2Error, H2Session)
 
 from .call import BIDI_STREAM, Call
-from .wire import MessageReader, decompressor, parse_timeout, status_trailers
+from .wire import MessageReader, decompressor, not_installed, parse_timeout, status_trailers
 
 log = logging.getLogger("cairn.grpc")
 
@@ -29,8 +29,10 @@ DEFAULT_MAX_RECV_BYTES = 4 << 20
 
 class GrpcProtocol(asyncio.Protocol):
     def __init__(self, registry, max_recv_bytes=DEFAULT_MAX_RECV_BYTES, on_close=None,
-                 max_concurrent_streams=1000):
+                 max_concurrent_streams=1000, encodings=None):
         self._registry = registry
+        # the grpc-encodings accepted (None: every one wire.decompressor knows)
+        self._encodings = encodings
         self._max_recv = max_recv_bytes
         self._on_close = on_close
         self._max_streams = max_concurrent_streams
@@ -146,7 +148,10 @@ class GrpcProtocol(asyncio.Protocol):
                 timeout = parse_timeout(timeout)
             if method is None:
                 raise _unknown_method(self._registry, path)
-            reader = MessageReader(self._max_recv, decompressor(headers.get(b"grpc-encoding")))
+            encoding = headers.get(b"grpc-encoding")
+            if self._encodings is not None and encoding not in self._encodings and encoding is not None:
+                raise not_installed(encoding)
+            reader = MessageReader(self._max_recv, decompressor(encoding))
         except EtcdError as exc:
             self._refuse(stream_id, exc.code, exc.message)
             return

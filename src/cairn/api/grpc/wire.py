@@ -57,8 +57,13 @@ def decompressor(encoding):
         return lambda data: zlib.decompress(data, 16 + zlib.MAX_WBITS)
     if encoding == b"deflate":
         return zlib.decompress
-    raise EtcdError('grpc: Decompressor is not installed for grpc-encoding "%s"' % encoding.decode("latin-1"),
-                    UNIMPLEMENTED)
+    raise not_installed(encoding)
+
+
+def not_installed(encoding):
+    """grpc-go's error for a request in a grpc-encoding it cannot inflate."""
+    return EtcdError('grpc: Decompressor is not installed for grpc-encoding "%s"' % encoding.decode("latin-1"),
+                     UNIMPLEMENTED)
 
 
 class MessageReader:
