@@ -31,7 +31,7 @@ from cairn._codec import (
     ResponseHeader,
 )
 
-from cairn.cluster.membership import stored_peer_urls
+from cairn.cluster.membership import check_peer_urls, stored_peer_urls
 
 from .service import UNARY, GatewayService, begin
 
@@ -79,10 +79,11 @@ class Cluster(GatewayService):
             req = self.decode(MemberAddRequest, request)
             member_id = _new_member_id(self.membership)
             urls = stored_peer_urls(req.peerURLs)
+            check_peer_urls(urls)  # etcd's order: the URLs, the cluster's health, then (at apply) the change
+            self._check_add(req.isLearner)
             self.membership.check_add(member_id, urls)
             if req.isLearner and sum(1 for m in self.membership.list() if m.isLearner) >= MAX_LEARNERS:
                 raise ErrTooManyLearners()
-            self._check_add(req.isLearner)
         except (JsonError, EtcdError) as exc:
             return self._error(exc, "MemberAdd", started)
         member = Member(ID=member_id, peerURLs=urls, isLearner=req.isLearner)
