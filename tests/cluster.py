@@ -122,3 +122,21 @@ def range_all(member, serializable=True, revision=0):
 
 def elapsed_since(start):
     return time.monotonic() - start
+
+
+def reconfigure(member, path, body, timeout=30.0):
+    """POSTs a member add or remove as an etcd user has to: etcd refuses a
+    change as "unhealthy cluster" until the voters have been connected for
+    5 s (strict reconfiguration), so that answer is retried."""
+    done = {}
+
+    def accepted():
+        status, obj = member.call(path, body)
+        if status == 503 and obj.get("message") == "etcdserver: unhealthy cluster":
+            return False
+        assert status == 200, (path, body, status, obj)
+        done["response"] = obj
+        return True
+
+    wait_until(accepted, timeout, interval=0.2, what="the cluster to accept %s" % path)
+    return done["response"]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.cluster import FAST_TIMING, Cluster, launch, range_all, wait_healthy
+from tests.cluster import FAST_TIMING, Cluster, launch, range_all, reconfigure, wait_healthy
 from tests.integration.test_cluster import Writer
 from tests.servers import b64, free_port, wait_until
 
@@ -52,7 +52,7 @@ def test_add_promote_remove_under_load(tmp_path):
 
         # a learner joins and catches up
         peer = free_port()
-        added = leader.ok("/v3/cluster/member/add", {"peerURLs": ["http://127.0.0.1:%d" % peer], "isLearner": True})
+        added = reconfigure(leader, "/v3/cluster/member/add", {"peerURLs": ["http://127.0.0.1:%d" % peer], "isLearner": True})
         new_id = int(added["member"]["ID"])
         assert added["member"]["isLearner"] is True
         assert len(added["members"]) == 4
@@ -68,7 +68,7 @@ def test_add_promote_remove_under_load(tmp_path):
         # an old follower is removed: it stops itself, the rest go on
         victim = next(m for m in cluster.members[:3] if m is not leader)
         victim_id = member_ids(leader)[victim.peer_url]
-        removed = leader.ok("/v3/cluster/member/remove", {"ID": str(victim_id)})
+        removed = reconfigure(leader, "/v3/cluster/member/remove", {"ID": str(victim_id)})
         assert victim_id not in {int(m["ID"]) for m in removed["members"]}
         wait_until(lambda: victim.proc.poll() is not None, 30, what="the removed member to stop")
         writer.acks_after(time.monotonic(), count=20)
@@ -127,11 +127,11 @@ def test_wiped_member_readded_catches_up_by_snapshot(tmp_path):
             leader.ok("/v3/kv/put", {"key": b64("k%03d" % i), "value": b64("v" * 64)})
         victim = next(m for m in cluster.members if m is not leader)
         victim_id = member_ids(leader)[victim.peer_url]
-        leader.ok("/v3/cluster/member/remove", {"ID": str(victim_id)})
+        reconfigure(leader, "/v3/cluster/member/remove", {"ID": str(victim_id)})
         wait_until(lambda: victim.proc.poll() is not None, 30, what="the removed member to stop")
         cluster.members.remove(victim)
         # its data is gone; it comes back as a new member on the same peer URL
-        added = leader.ok("/v3/cluster/member/add", {"peerURLs": [victim.peer_url]})
+        added = reconfigure(leader, "/v3/cluster/member/add", {"peerURLs": [victim.peer_url]})
         assert int(added["member"]["ID"]) != victim_id
         back = start_added(cluster, victim.name + "b", victim.peer_port, added["members"])
         wait_until(lambda: range_all(back).get("count") == "300", 60, what="the new member to catch up")

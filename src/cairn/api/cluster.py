@@ -4,6 +4,7 @@ answers for an unknown or existing member, used URLs, a quorum the change
 would lose) and again when applied; they go through Raft one at a time."""
 
 import os
+import time
 
 from cairn._codec import (
     CONF_CHANGE_ADD_LEARNER_NODE,
@@ -36,6 +37,8 @@ from cairn.cluster.membership import check_peer_urls, stored_peer_urls
 from .service import UNARY, GatewayService, begin
 
 MAX_LEARNERS = 1  # etcd 3.4's limit
+# etcd's HealthInterval: a peer counts as connected once its stream has been up this long
+HEALTH_INTERVAL = 5.0
 # a learner is ready for promotion once its log is this close to the leader's
 LEARNER_READY_FRACTION = 0.9
 
@@ -131,34 +134,44 @@ class Cluster(GatewayService):
     # --- checks --------------------------------------------------------------
 
     def _started(self, member_id):
-        """etcd's "started": this member, or a peer whose stream is up."""
-        return member_id == self.server.member_id or \
-            self.server.peers.transport.peer_active_since(member_id) is not None
+        """etcd's "started": the member has published its name."""
+        member = self.membership.get(member_id)
+        return member is not None and bool(member.name)
+
+    def _connected(self, member_id, since):
+        """etcd's isConnectedSince: this member, or a peer whose stream has
+        been up since `since` (monotonic seconds)."""
+        if member_id == self.server.member_id:
+            return True
+        up = self.server.peers.transport.peer_active_since(member_id)
+        return up is not None and up <= since
 
     def _check_add(self, learner):
-        """etcd 3.4's checks before adding a member: a new voter must leave
-        enough started voters for a quorum (but a second member may join a
-        one-member cluster: the way to restore one from a backup), and every
-        voter must be connected."""
+        """etcd 3.4's checks before adding a member: a new voter needs a
+        quorum of started voters counting itself (but a second member may
+        join a one-member cluster: the way to restore one from a backup), and
+        every voter must have been connected for the last HEALTH_INTERVAL."""
         voters = [m.ID for m in self.membership.list() if not m.isLearner]
         started = sum(1 for v in voters if self._started(v))
         size = len(voters) + 1
         if not learner and not (started == 1 and size == 2) and started < size // 2 + 1:
             raise ErrMemberNotEnoughStarted()
-        if started < len(voters):
+        since = time.monotonic() - HEALTH_INTERVAL
+        if not all(self._connected(v, since) for v in voters):
             raise ErrUnhealthy()
 
     def _check_remove(self, member_id):
         """etcd 3.4's checks before removing a voter: the voters left must
-        have a started quorum, and removing a started one must not cost the
-        connected quorum."""
+        have a started quorum, and removing a connected one must leave a
+        quorum connected for the last HEALTH_INTERVAL."""
         voters = [m.ID for m in self.membership.list() if not m.isLearner]
         left = [v for v in voters if v != member_id]
         if sum(1 for v in left if self._started(v)) < len(left) // 2 + 1:
             raise ErrMemberNotEnoughStarted()
-        if member_id != self.server.member_id and not self._started(member_id):
+        if member_id != self.server.member_id and not self._connected(member_id, float("inf")):
             return  # a member that is down is not part of the active quorum
-        active = sum(1 for v in voters if self._started(v))
+        since = time.monotonic() - HEALTH_INTERVAL
+        active = sum(1 for v in voters if self._connected(v, since))
         if active - 1 < 1 + (len(voters) - 1) // 2:
             raise ErrUnhealthy()
 
