@@ -46,7 +46,7 @@ bench-grpc: venv system-bench
 	$(BIN)/python bench/grpc_kv.py --rounds 2 $(BENCH_ARGS)
 
 bench-grpc-cluster: venv system-bench
-	$(BIN)/python bench/grpc_kv.py --members 3 --cells put --rounds 2 $(BENCH_ARGS)
+	$(BIN)/python bench/grpc_kv.py --members 3 --rounds 2 $(BENCH_ARGS)
 
 # the long mode of the Raft simulation: 10,000 seeded schedules
 sim: venv
