@@ -40,6 +40,7 @@ from cairn._codec import (
     ResponseHeader,
 )
 from cairn._mvcc import EVENT_DELETE, check_request
+from cairn.keyspace import prefix_range_end
 from cairn.server.completion import awaitable
 
 from .grpc import UNARY_TASK
@@ -51,17 +52,6 @@ SESSION_TTL = 60  # seconds: etcd's default session TTL, given to a lease-0 requ
 # the registry kind of a unary method served by ConcurrencyService._serve_call
 ONE_ANSWER_STREAM = UNARY_TASK
 FEED_HIGH = 64  # event lists a feed holds unread before the hub holds its watcher back
-
-
-def prefix_end(prefix: bytes) -> bytes:
-    """The range end covering every key that starts with `prefix`."""
-    end = bytearray(prefix)
-    while end:
-        if end[-1] < 0xFF:
-            end[-1] += 1
-            return bytes(end)
-        end.pop()
-    return b"\0"
 
 
 def contender_key(name: bytes, lease_id: int) -> bytes:
@@ -235,7 +225,7 @@ class ConcurrencyService(GatewayService):
     async def first_created(self, prefix: bytes):
         """The range of the prefix's key with the lowest create revision (the
         lock holder, the election leader)."""
-        return await self.read(RangeRequest(key=prefix, range_end=prefix_end(prefix), limit=1,
+        return await self.read(RangeRequest(key=prefix, range_end=prefix_range_end(prefix), limit=1,
                                             sort_order=SORT_ASCEND, sort_target=SORT_BY_CREATE))
 
     async def wait_deletes(self, prefix: bytes, max_create_revision: int) -> ResponseHeader:
@@ -244,7 +234,7 @@ class ConcurrencyService(GatewayService):
         deletion, again until none is left.  Returns the last read's header."""
         while True:
             response = await self.read(RangeRequest(
-                key=prefix, range_end=prefix_end(prefix), limit=1, sort_order=SORT_DESCEND,
+                key=prefix, range_end=prefix_range_end(prefix), limit=1, sort_order=SORT_DESCEND,
                 sort_target=SORT_BY_CREATE, max_create_revision=max_create_revision))
             if not response.kvs:
                 return response.header

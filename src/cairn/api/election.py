@@ -32,8 +32,9 @@ from cairn._codec import (
     TxnRequest,
 )
 from cairn._mvcc import EVENT_DELETE, EVENT_PUT
+from cairn.keyspace import prefix_range_end
 
-from .concurrency import (ONE_ANSWER_STREAM, ConcurrencyService, EventFeed, contender_key, created_at, prefix_end,
+from .concurrency import (ONE_ANSWER_STREAM, ConcurrencyService, EventFeed, contender_key, created_at,
                           stop_with)
 from .errors import gateway_error
 from .grpc import SERVER_STREAM, UNARY
@@ -182,7 +183,7 @@ class Election(ConcurrencyService):
 
     async def _first_put(self, prefix, revision):
         """The first key put on an empty election after `revision`: its first leader."""
-        feed = EventFeed(self.watching, prefix, prefix_end(prefix), revision + 1, self.loop)
+        feed = EventFeed(self.watching, prefix, prefix_range_end(prefix), revision + 1, self.loop)
         try:
             while True:
                 for kind, kv, _ in await feed.next():

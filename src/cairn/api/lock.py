@@ -27,8 +27,9 @@ from cairn._codec import (
     UnlockRequest,
     UnlockResponse,
 )
+from cairn.keyspace import prefix_range_end
 
-from .concurrency import ONE_ANSWER_STREAM, ConcurrencyService, contender_key, created_at, prefix_end
+from .concurrency import ONE_ANSWER_STREAM, ConcurrencyService, contender_key, created_at
 from .grpc import UNARY
 
 
@@ -56,7 +57,7 @@ class Lock(ConcurrencyService):
         lease_id = await self.session_lease(req.lease)
         prefix = req.name + b"/"
         key = contender_key(req.name, lease_id)
-        holder = RangeRequest(key=prefix, range_end=prefix_end(prefix), limit=1,
+        holder = RangeRequest(key=prefix, range_end=prefix_range_end(prefix), limit=1,
                               sort_order=SORT_ASCEND, sort_target=SORT_BY_CREATE)
         # one round trip for the uncontended lock: the key, and who holds the lock
         txn = TxnRequest(compare=[created_at(key, 0)],

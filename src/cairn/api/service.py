@@ -29,6 +29,12 @@ GRPC_METADATA = ((b"Grpc-Metadata-Content-Type", b"application/grpc"),)
 GRPC_OVERHEAD_BYTES = 512 * 1024
 
 
+def grpc_receive_limit(config):
+    """The largest request message etcd's gRPC server takes (and so its
+    gateway, and the size watch responses are split at)."""
+    return config.max_request_bytes + GRPC_OVERHEAD_BYTES
+
+
 def decode_body(cls, body):
     """The request message of a JSON body, read the way etcd's gateway reads
     it (an empty body is the empty message).  orjson decodes the common
@@ -91,7 +97,7 @@ class GatewayService:
         self.store = server.store
         self.metrics = server.metrics
         self.max_txn_ops = server.config.max_txn_ops
-        self.receive_limit = server.config.max_request_bytes + GRPC_OVERHEAD_BYTES
+        self.receive_limit = grpc_receive_limit(server.config)
         self.routes = {}
         self.methods = {}  # gRPC method name -> (request class, handler, kind)
 

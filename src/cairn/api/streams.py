@@ -14,6 +14,7 @@ from cairn.cluster import lease_forward
 
 from .errors import GRPC_CODE_NAMES, HTTP_STATUS
 from .http import REASONS, Response
+from .service import grpc_receive_limit
 
 
 def split_json_values(buffer: bytes):
@@ -102,7 +103,7 @@ def open_watch_session(server, send):
                            loop=server.loop, progress_interval=server.watch_progress_interval,
                            on_work=watching.kick,
                            # etcd splits only what would exceed gRPC's send limit for requests
-                           fragment_bytes=server.config.max_request_bytes + (512 << 10))
+                           fragment_bytes=grpc_receive_limit(server.config))
     server.metrics.watch_streams.add(1)
     return session
 

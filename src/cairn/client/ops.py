@@ -9,10 +9,9 @@ methods use these, so a request looks the same inside a txn and outside.
 
 from __future__ import annotations
 
-from . import messages as m
+from cairn.keyspace import ALL_KEYS, prefix_range_end  # noqa: F401  (part of this module's API)
 
-# range_end "\0" means "to the end of the keyspace" (and key "\0" the start).
-ALL_KEYS = b"\x00"
+from . import messages as m
 
 
 def to_bytes(data: str | bytes | bytearray | memoryview) -> bytes:
@@ -20,18 +19,6 @@ def to_bytes(data: str | bytes | bytearray | memoryview) -> bytes:
     if isinstance(data, str):
         return data.encode("utf-8")
     return bytes(data)
-
-
-def prefix_range_end(key: bytes) -> bytes:
-    """The smallest key greater than every key starting with ``key``: the
-    last byte below 0xff incremented, the 0xff bytes after it dropped; a key
-    of only 0xff bytes has no such key and gets "\\0", the end of the keyspace."""
-    end = bytearray(key)
-    for i in range(len(end) - 1, -1, -1):
-        if end[i] < 0xFF:
-            end[i] += 1
-            return bytes(end[: i + 1])
-    return ALL_KEYS
 
 
 def key_range(key, range_end=None, prefix: bool = False,

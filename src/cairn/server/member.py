@@ -33,6 +33,7 @@ from cairn.api.grpc import GrpcProtocol
 from cairn.api.grpc.etcd import LeaderMonitor, registry as grpc_registry
 from cairn.api.grpc.streams import LeaseKeepAliveService, WatchService
 from cairn.api.http import HttpProtocol
+from cairn.api.service import grpc_receive_limit
 from cairn.api.router import Router
 from cairn.metrics import Metrics
 from cairn.storage.env import Environment
@@ -194,17 +195,17 @@ class Member:
         # etcd's gateway reads any body and lets gRPC's receive limit
         # (--max-request-bytes + 512 KiB) refuse it; read enough to say so
         # (base64 inflates 4/3), and drop the connection beyond that
-        max_body = 4 * (self.config.max_request_bytes + (512 << 10)) + (1 << 20)
+        max_body = 4 * grpc_receive_limit(self.config) + (1 << 20)
 
         # gRPC shares the handlers; h2c connections are told apart by their preface
         self.leader_monitor = LeaderMonitor(self.node, self.loop, self.config.election_timeout / 1000.0)
         grpc_methods = grpc_registry(self.node, services + [WatchService(self), LeaseKeepAliveService(self)],
                                      self.leader_monitor)
-        grpc_receive_limit = self.config.max_request_bytes + (512 << 10)
+        receive_limit = grpc_receive_limit(self.config)
 
         def grpc_protocol():
             # etcd 3.4 installs no decompressor: a compressed request is UNIMPLEMENTED
-            connection = GrpcProtocol(grpc_methods, max_recv_bytes=grpc_receive_limit,
+            connection = GrpcProtocol(grpc_methods, max_recv_bytes=receive_limit,
                                       on_close=self.grpc_connections.discard, encodings=(b"identity",))
             self.grpc_connections.add(connection)
             return connection
