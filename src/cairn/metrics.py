@@ -192,11 +192,13 @@ class Metrics:
     def all(self):
         return [m for m in vars(self).values() if isinstance(m, (Counter, Gauge, Histogram, CumulativeHistogram))]
 
-    def observe_commit(self, seconds, wal):
-        """Writer thread: one LMDB commit (which includes its fsync)."""
+    def observe_commit(self, seconds):
+        """Writer thread: one LMDB commit (which includes its flush)."""
         self.backend_commit_seconds.observe(seconds)
-        if wal:
-            self.wal_fsync_seconds.observe(seconds)
+
+    def observe_wal_fsync(self, seconds):
+        """Event loop: one WAL write + fdatasync."""
+        self.wal_fsync_seconds.observe(seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -120,10 +120,12 @@ class Maintenance(GatewayService):
     async def snapshot(self, request, call):
         """The database as etcd streams it: a compacting copy (LMDB's, where
         etcd's is bbolt's) in pieces, each saying how many bytes remain, then
-        the SHA-256 of all of them.  The copy is taken off the loop."""
+        the SHA-256 of all of them.  What is applied is committed first (as
+        etcd's ForceCommit); the copy is taken off the loop."""
         server = self.server
         directory = os.path.join(server.config.data_dir, "snapshot.%d.tmp" % next(_snapshot_ids))
         try:
+            await server.force_commit()
             path, _ = await server.loop.run_in_executor(None, snapshots.make, server.environment, directory)
             digest = hashlib.sha256()
             with open(path, "rb") as f:

@@ -70,8 +70,8 @@ async def write_identity(environment, raftlog, writer, cluster_id, member_id, en
         txn.put(CLUSTER_ID, ids_bytes[0], db=meta_db)
         txn.put(MEMBER_ID, ids_bytes[1], db=meta_db)
 
-    await writer.submit(run)
-    raftlog.persisted(list(entries), hard_state)
+    await writer.submit(run, sync=True)
+    raftlog.persisted(list(entries), hard_state, stored=True)
 
 
 def find_self(members, advertise_peer_urls):

@@ -218,8 +218,13 @@ class Peers:
         member = self.member
         path = self._staged.pop((meta.index, meta.term))
         hard_state = hard_state if hard_state is not None else member.raftlog.hard_state
+        # the WAL's older segments recorded the log the snapshot replaces:
+        # they must never replay onto it (nothing writes the WAL meanwhile,
+        # the node waits for this install)
+        wal_from = member.wal.rotate()
         await self.loop.run_in_executor(
-            None, snapshots.prepare_for_install, path, meta, hard_state, member.cluster_id, member.member_id)
+            None, snapshots.prepare_for_install, path, meta, hard_state, member.cluster_id, member.member_id,
+            wal_from)
         directory = os.path.join(self._snapshot_dir, "install")
         os.makedirs(directory, exist_ok=True)
         os.replace(path, os.path.join(directory, "data.mdb"))
@@ -228,6 +233,7 @@ class Peers:
             member.environment.swap_in(directory)
         finally:
             member.writer.resume()
+        member.wal.drop_before(wal_from)
         member.reload_state(meta)
         self.membership.members.clear()
         self.membership.removed.clear()

@@ -20,6 +20,7 @@ import lmdb
 
 from cairn._codec import ConfState, SnapshotMeta
 from cairn.storage.raftlog import LOG_START, LOG_START_FORMAT
+from cairn.storage.wal import WAL_FROM
 from cairn.storage.tables import (
     APPLIED_INDEX,
     APPLIED_TERM,
@@ -64,10 +65,11 @@ def make(environment, directory):
     return path, SnapshotMeta(index, term, conf_state)
 
 
-def prepare_for_install(path, meta, hard_state, cluster_id, member_id):
+def prepare_for_install(path, meta, hard_state, cluster_id, member_id, wal_from):
     """Rewrites a received environment file so that it can become this
     member's: its own IDs and hard state, an empty log starting after the
-    snapshot, the snapshot's membership (blocking: run it off the loop)."""
+    snapshot, the snapshot's membership, and the first WAL segment that may
+    replay onto it (blocking: run it off the loop)."""
     index, term, _ = read_position(path)
     if (index, term) != (meta.index, meta.term):
         raise ValueError("snapshot file covers (%d, %d), its message says (%d, %d)"
@@ -82,6 +84,7 @@ def prepare_for_install(path, meta, hard_state, cluster_id, member_id):
             txn.put(LOG_START, LOG_START_FORMAT.pack(meta.index, meta.term), db=dbs["raft"])
             txn.put(CLUSTER_ID, u64(cluster_id), db=dbs["meta"])
             txn.put(MEMBER_ID, u64(member_id), db=dbs["meta"])
+            txn.put(WAL_FROM, u64(wal_from), db=dbs["raft"])
         env.sync(True)
     finally:
         env.close()

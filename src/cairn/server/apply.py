@@ -27,7 +27,7 @@ from cairn.storage.tables import APPLIED_INDEX, APPLIED_TERM, COMPACT_REVISION, 
 log = logging.getLogger("cairn.apply")
 
 ENTRY_NORMAL = 0
-FLUSH_INTERVAL = 0.1  # seconds an applied batch may wait for a log append to ride with
+FLUSH_INTERVAL = 0.1  # seconds applied state waits to be persisted (the WAL replays it after a crash)
 FLUSH_RECORDS = 20000  # records that are flushed at once rather than wait
 
 

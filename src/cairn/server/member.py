@@ -38,6 +38,7 @@ from cairn.api.router import Router
 from cairn.metrics import Metrics
 from cairn.storage.env import Environment
 from cairn.storage.raftlog import RaftLog
+from cairn.storage.wal import DIRECTORY as WAL_DIRECTORY, Wal
 from cairn.storage.tables import APPLIED_INDEX, APPLIED_TERM, CLUSTER_ID, COMPACT_REVISION, MEMBER_ID, from_u64, u64
 from cairn.storage.writer import Writer
 
@@ -54,6 +55,10 @@ from .node import Node
 
 log = logging.getLogger("cairn.member")
 
+# LMDB commits start at most this often: no client waits on them (the WAL
+# made every acknowledged write durable first), so they gather more.
+LMDB_BATCH_INTERVAL = 0.01
+
 
 class Member:
     def __init__(self, config):
@@ -62,6 +67,7 @@ class Member:
         self.loop = None
         self.environment = None
         self.writer = None
+        self.wal = None
         self.store = None
         self.node = None
         self.applier = None
@@ -88,8 +94,10 @@ class Member:
         self._stopped = self.loop.create_future()
         os.makedirs(config.data_dir, mode=0o700, exist_ok=True)
         env = self.environment = Environment(config.data_dir, config.quota_backend_bytes)
-        self.writer = Writer(env, self.loop, self.metrics, self.fatal)
-        raftlog = self.raftlog = RaftLog(env)
+        self.wal = Wal(os.path.join(config.data_dir, WAL_DIRECTORY), self.metrics)
+        self.wal.replay(env)
+        self.writer = Writer(env, self.loop, self.metrics, self.fatal, interval=LMDB_BATCH_INTERVAL)
+        raftlog = self.raftlog = RaftLog(env, self.wal)
         await self._load_identity(raftlog)
         self.peers = Peers(self)
 
@@ -277,6 +285,12 @@ class Member:
         self.watching.hub.restore()
         self.watching.kick()
 
+    async def force_commit(self):
+        """Everything applied so far committed to LMDB (etcd's backend
+        ForceCommit): before a copy of the environment leaves this member."""
+        flushed = self.applier.flush()
+        await (flushed if flushed is not None else self.writer.submit(_nothing))
+
     async def defragment(self):
         """Gives free pages back: a compacting copy of the environment,
         swapped in whole.  Writes wait meanwhile (as in etcd, where
@@ -353,8 +367,14 @@ class Member:
             self.applier.flush()  # so a restart need not replay the log
         if self.writer is not None:
             self.writer.stop()
+        if self.wal is not None:
+            self.wal.close()
         if self.environment is not None:
             self.environment.close()
+
+
+def _nothing(txn):
+    pass
 
 
 def min_lease_ttl(config):

@@ -1,11 +1,14 @@
 """The node: drives the Raft core on the event loop in Ready order — persist,
 send, apply, advance — and tracks proposals and linearizable reads.
 
-Proposals made during one loop iteration go to Raft as one batch; while one
-Ready's entries are being committed to LMDB (writer thread), the next batch
-collects.  Committed entries are durable by Raft's contract (it never hands
-out committed entries beyond the local durable log), so they are applied as
-soon as a Ready carries them, even while that Ready's new entries persist.
+Proposals made during one loop iteration go to Raft as one batch.  A
+Ready's new entries and hard state are made durable in the write-ahead log
+(storage/wal.py) with one fdatasync right here on the loop, as etcd's raft
+loop does: requests arriving meanwhile wait in the socket buffers and form
+the next batch.  LMDB receives the same writes later from the writer thread,
+off the acknowledgement path.  Committed entries are durable by Raft's
+contract (it never hands out committed entries beyond the local durable
+log), so they are applied as soon as a Ready carries them.
 
 Linearizable reads: every read waiting at one moment shares one ReadIndex
 request; each is released once applied_index >= its read index.
@@ -36,12 +39,8 @@ log = logging.getLogger("cairn.node")
 # Entries kept in the log below the applied index when it is compacted, for
 # followers slightly behind (etcd's SnapshotCatchUpEntries).
 CATCH_UP_ENTRIES = 5000
-# Store records pending before they ride along with a log append.
-RIDE_ALONG_RECORDS = 256
 # Log entries dropped per compaction transaction.
 COMPACT_CHUNK = 2048
-# Readys taken but not yet advanced; more wait in Raft for the writer.
-MAX_READYS_IN_FLIGHT = 4
 # Message types sent before the Ready that carries them is persisted
 # (see Node._send_early).
 ALWAYS_EARLY = frozenset((MSG_PROP, MSG_READ_INDEX))
@@ -87,7 +86,6 @@ class Node:
         self._reads_index = []  # heap of (read index, seq, futures) waiting for apply
         self._seq = itertools.count()
         self._scheduled = False
-        self._readys = collections.deque()  # [Ready, hard state written, persisted, messages to send then], in order taken
         self._lazy_hard_state = None  # a hard state that only moved the commit index
         self._compact_target = 0  # log entries up to this index may be dropped
         self._compacting = False
@@ -102,7 +100,6 @@ class Node:
         # machine and the log with a received snapshot (set by the member)
         self.install_snapshot = None
         self._installing = False
-        self._persisted_waiters = []  # futures waiting for every taken Ready to advance
 
     # --- inputs ------------------------------------------------------------
 
@@ -218,10 +215,7 @@ class Node:
             return
         try:
             self._feed()
-            # Readys are taken while earlier ones persist (group commit:
-            # batch N+1 collects while batch N is fsynced); they persist,
-            # send and advance in the order they were taken.
-            while self.raft.has_ready() and len(self._readys) < MAX_READYS_IN_FLIGHT:
+            while self.raft.has_ready():
                 self._handle_ready(self.raft.ready())
                 self._feed()
         except Exception as exc:  # a broken invariant: stop loudly
@@ -286,64 +280,29 @@ class Node:
                 sent = self._reads_sent.pop(ctx, None)
                 if sent:
                     self._wait_applied(index, sent[1])
-        slot = [rd, None, False, self._send_early(rd.messages)]  # + persisted, messages still to send
-        self._readys.append(slot)
+        late = self._send_early(rd.messages)
         if rd.entries or (rd.hard_state is not None and rd.must_sync):
             hard_state = rd.hard_state if rd.hard_state is not None else self._lazy_hard_state
             self._lazy_hard_state = None
-            slot[1] = hard_state
-            run = self.raftlog.append_job(rd.entries, hard_state)
-            # applied state rides along once enough has piled up; below that
-            # it waits for the applier's timer, which keeps the commits a
-            # lone client waits on small
-            persist = self.applier.take_persist_job(min_records=RIDE_ALONG_RECORDS)
-            if persist is not None:
-                append, persist_run = run, persist[0]
+            self._append(rd.entries, hard_state)
+        elif rd.hard_state is not None:
+            # only the commit index moved: it need not be durable before
+            # going on (Raft recovers it), so it rides with the next append
+            self._lazy_hard_state = rd.hard_state
+        self._send(late)
+        self.raft.advance(rd)
 
-                def run(txn):
-                    append(txn)
-                    persist_run(txn)
-
-            future = self.writer.submit(run, wal=True)
-            if persist is not None:
-                future.add_done_callback(persist[1])
-            future.add_done_callback(lambda f: self._persisted(slot, f))
-        else:
-            if rd.hard_state is not None:
-                # only the commit index moved: it need not be durable before
-                # going on (Raft recovers it), so it rides with the next append
-                self._lazy_hard_state = rd.hard_state
-            slot[2] = True
-            self._advance_persisted()
-
-    def _persisted(self, slot, future):
-        if future.cancelled() or future.exception() is not None:
-            return  # the writer has already reported the failure as fatal
-        slot[2] = True
-        try:
-            self._advance_persisted()
-        except Exception as exc:
-            log.critical("raft loop failed", exc_info=True)
-            self.on_fatal(exc)
-
-    def _advance_persisted(self):
-        """Advances the persisted Readys at the head of the queue, in order."""
-        readys = self._readys
-        advanced = False
-        while readys and readys[0][2]:
-            rd, hard_state, _, messages = readys.popleft()
-            if rd.entries or hard_state is not None:
-                self.raftlog.persisted(rd.entries, hard_state)
-            self._send(messages)
-            self.raft.advance(rd)
-            advanced = True
-        if not readys and self._persisted_waiters:
-            waiters, self._persisted_waiters = self._persisted_waiters, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-        if advanced:
-            self._kick()
+    def _append(self, entries, hard_state):
+        """Entries and hard state durable in the WAL (one fdatasync, here on
+        the loop: the Ready waits for nothing else), then queued for LMDB."""
+        run, stored, rotated = self.raftlog.append(entries, hard_state)
+        self.writer.submit(run).add_done_callback(stored)
+        if rotated is not None:
+            # every record before the new segment has its LMDB job queued
+            # ahead of this one: once it commits and syncs, they may go
+            wal = self.raftlog.wal
+            self.writer.submit(_nothing, sync=True).add_done_callback(
+                lambda f: f.cancelled() or f.exception() is not None or wal.drop_before(rotated))
 
     def _compact_log(self, persisted_index):
         """The state machine is durable up to persisted_index: once the log
@@ -421,14 +380,10 @@ class Node:
     def _install(self, rd):
         """A Ready carrying a leader's snapshot: nothing else happens until
         the state machine and the log are replaced by it (earlier Readys
-        first finish persisting, in order)."""
+        are already durable: they persist before they advance)."""
         self._installing = True
 
         async def run():
-            while self._readys:
-                waiter = self.loop.create_future()
-                self._persisted_waiters.append(waiter)
-                await waiter
             await self.install_snapshot(rd.snapshot, rd.hard_state)
             self.commit_index = max(self.commit_index, rd.snapshot.index)
             if rd.hard_state is not None:
@@ -453,21 +408,16 @@ class Node:
             self.on_fatal(exc)
 
     def _handle_ready_after_snapshot(self, rd):
-        slot = [rd, None, False, rd.messages]
-        self._readys.append(slot)
         if rd.entries:
-            run = self.raftlog.append_job(rd.entries, rd.hard_state)
-            slot[1] = rd.hard_state
-            self.writer.submit(run, wal=True).add_done_callback(lambda f: self._persisted(slot, f))
-        else:
-            slot[2] = True
-            self._advance_persisted()
+            self._append(rd.entries, rd.hard_state)
         if rd.committed_entries:
             self._apply(rd.committed_entries)
         for index, ctx in rd.read_states or ():
             sent = self._reads_sent.pop(ctx, None)
             if sent:
                 self._wait_applied(index, sent[1])
+        self._send(rd.messages)
+        self.raft.advance(rd)
         self._kick()
 
     def _on_soft_state(self, leader_id, role):
@@ -523,6 +473,10 @@ class Node:
     @property
     def is_leader(self):
         return self.role == ROLE_LEADER
+
+
+def _nothing(txn):
+    pass
 
 
 def _fail(futures, exc):

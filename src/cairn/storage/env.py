@@ -1,10 +1,13 @@
 """A member's LMDB environment: opened once, with every sub-database of
 tables.TABLES.
 
-Durability: LMDB's default sync mode (data pages fdatasync'd, then the meta
-page written through a synchronous descriptor) so a committed write
-transaction survives a power loss.  Only the writer thread (writer.py) opens
-write transactions; any thread may open read transactions.
+Durability: data pages are fdatasync'd at every commit, the meta page is
+written without a sync of its own (MDB_NOMETASYNC): a power loss may undo
+the newest commit but never corrupts the file.  What a client was told is
+durable is in the write-ahead log (wal.py) first, which replays onto LMDB at
+start; a forced sync (Writer's sync jobs) makes LMDB durable where the WAL
+is to be trimmed.  Only the writer thread (writer.py) opens write
+transactions; any thread may open read transactions.
 """
 
 import os
@@ -38,7 +41,7 @@ class Environment:
             max_dbs=len(TABLES),
             subdir=True,
             sync=True,
-            metasync=True,
+            metasync=False,
             readahead=False,
             max_readers=512,
             lock=True,

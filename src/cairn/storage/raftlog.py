@@ -3,11 +3,13 @@ stable entries, plus the write jobs the node queues on the writer thread.
 
 Invariants (on the event loop's view):
   first_index <= last_index + 1;
-  entries first_index..last_index are durable in the `log` sub-database;
+  entries first_index..last_index are durable: in the WAL (wal.py), and in
+  the `log` sub-database up to _stored_last (LMDB commits trail the WAL);
   term(first_index - 1) is the term of the compaction point;
-  _tail holds the newest durable entries, contiguous, ending at last_index.
-The view advances only in `persisted()`, called after the writer committed;
-append jobs may be queued ahead of it (pipelined Readys).
+  _tail holds the newest durable entries, contiguous, ending at last_index,
+  and every entry above _stored_last (only those at or below it are read
+  back from LMDB).
+The view advances in `persisted()`, once the WAL holds the entries.
 """
 
 import struct
@@ -27,8 +29,9 @@ CorruptLog = CorruptLogRecord
 
 
 class RaftLog:
-    def __init__(self, environment):
+    def __init__(self, environment, wal=None):
         self._environment = environment
+        self.wal = wal  # the write-ahead log append() makes entries durable in
         # sub-database handles are looked up when used: a defragment reopens them
         self._dbs = environment.db
         self.reload()
@@ -53,6 +56,10 @@ class RaftLog:
         self._tail = []
         self._tail_first = self._last_index + 1
         self._tail_bytes = 0
+        self._stored_last = self._last_index  # LMDB's log agrees with the view up to here
+        self._generation = getattr(self, "_generation", 0) + 1  # LMDB jobs queued before a reload are stale
+        self._jobs = 0  # LMDB append jobs queued
+        self._conflict_job = 0  # the newest job replacing a suffix LMDB may still hold
 
     # --- the storage the Raft core reads ---------------------------------
 
@@ -119,10 +126,39 @@ class RaftLog:
 
     # --- writes (run on the writer thread) and their publication ----------
 
+    def append(self, entries, hard_state):
+        """Makes `entries` (replacing any conflicting suffix) and `hard_state`
+        durable in the WAL (write + fdatasync, on the calling thread) and
+        advances the view.  Returns (run, stored, rotated): the LMDB writer
+        job holding the same writes, the callback to attach to its commit
+        future, and the sequence number of a WAL segment the record started
+        (None if it did not: else the caller checkpoints older segments)."""
+        run, encoded, hs = self._append_job(entries, hard_state)
+        rotated = self.wal.append(entries[0].index if entries else 0, encoded, hs)
+        self._jobs += 1
+        job, generation = self._jobs, self._generation
+        if entries and entries[0].index <= self._last_index:
+            self._conflict_job = job
+            self._stored_last = min(self._stored_last, entries[0].index - 1)
+        self.persisted(entries, hard_state)
+        last = self._last_index
+
+        def stored(future):
+            if future.cancelled() or future.exception() is not None:
+                return  # the writer reports its failure as fatal
+            if generation == self._generation and job >= self._conflict_job and last > self._stored_last:
+                self._stored_last = last
+                self._trim()
+
+        return run, stored, rotated
+
     def append_job(self, entries, hard_state):
-        """A writer job persisting `entries` (replacing any conflicting suffix)
-        and `hard_state`.  Call persisted() with the same arguments once it
+        """A writer job persisting `entries` and `hard_state` in LMDB only
+        (bootstrap, which syncs it); call persisted(..., stored=True) once it
         has committed."""
+        return self._append_job(entries, hard_state)[0]
+
+    def _append_job(self, entries, hard_state):
         dbs = self._dbs
         # jobs are queued ahead of their commit: what the writer will hold
         # when this one runs is what earlier jobs wrote
@@ -144,9 +180,9 @@ class RaftLog:
             if hs is not None:
                 txn.put(HARD_STATE, hs, db=raft_db)
 
-        return run
+        return run, encoded, hs
 
-    def persisted(self, entries, hard_state):
+    def persisted(self, entries, hard_state, stored=False):
         if hard_state is not None:
             self.hard_state = hard_state
         if not entries:
@@ -167,12 +203,21 @@ class RaftLog:
         self._tail.extend(entries)
         self._tail_bytes += sum(len(e.data) for e in entries)
         self._last_index = entries[-1].index
-        if self._tail_bytes > TAIL_BYTES:
-            tail = self._tail
-            drop, dropped = 0, 0
-            while drop < len(tail) and self._tail_bytes - dropped > TAIL_BYTES // 2:
-                dropped += len(tail[drop].data)
-                drop += 1
+        if stored:
+            self._stored_last = self._last_index
+        self._trim()
+
+    def _trim(self):
+        """Keeps the tail within TAIL_BYTES, dropping only entries LMDB holds."""
+        if self._tail_bytes <= TAIL_BYTES:
+            return
+        tail = self._tail
+        keep_from = self._stored_last + 1 - self._tail_first  # entries before this may go
+        drop, dropped = 0, 0
+        while drop < len(tail) and drop < keep_from and self._tail_bytes - dropped > TAIL_BYTES // 2:
+            dropped += len(tail[drop].data)
+            drop += 1
+        if drop:
             del tail[:drop]
             self._tail_first += drop
             self._tail_bytes -= dropped

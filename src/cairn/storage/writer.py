@@ -1,10 +1,15 @@
 """The storage writer: the one thread that opens LMDB write transactions.
 
 Group commit: jobs queue up while a transaction commits; the next
-transaction takes every queued job at once, so one fsync covers a whole
-batch, and the event loop never waits on disk.  A job is a callable run
-inside the write transaction, in submission order.  A failed job or commit is
-fatal: the member must not go on after a possibly-lost write.
+transaction takes every queued job at once, so one flush covers a whole
+batch, and the event loop never waits on LMDB.  Nothing a client waits for
+is held here (the write-ahead log made it durable first, see wal.py), so a
+transaction starts at most every `interval` seconds, gathering more (etcd's
+backend batches for 100 ms).  A job is a callable run inside the write
+transaction, in submission order; a `sync` job's future resolves only once
+LMDB is durable up to it (LMDB is opened without meta-page sync, env.py).
+A failed job or commit is fatal: the member must not go on after a
+possibly-lost write.
 """
 
 import asyncio
@@ -21,17 +26,18 @@ class Job:
     """A write to run in the next transaction; `future` resolves (on the event
     loop) once that transaction has committed."""
 
-    __slots__ = ("run", "future", "wal")
+    __slots__ = ("run", "future", "sync")
 
-    def __init__(self, run, future, wal):
+    def __init__(self, run, future, sync):
         self.run = run  # run(txn) -> None, called on the writer thread
         self.future = future  # asyncio.Future or None
-        self.wal = wal  # True if the job appends to the Raft log
+        self.sync = sync  # True: LMDB is forced to disk before the future resolves
 
 
 class Writer:
-    def __init__(self, environment, loop, metrics=None, on_fatal=None):
+    def __init__(self, environment, loop, metrics=None, on_fatal=None, interval=0.0):
         self._environment = environment
+        self._interval = interval
         self._loop = loop
         self._metrics = metrics
         self._on_fatal = on_fatal
@@ -45,13 +51,13 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="cairn-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, run, wal=False, wait=True):
+    def submit(self, run, wait=True, sync=False):
         """Queues `run(txn)`.  Returns a future resolved after the commit
-        (None when wait is False)."""
+        (None when wait is False); with `sync`, after LMDB is durable."""
         if self._failed is not None:
             raise WriterStopped("storage writer failed") from self._failed
         future = self._loop.create_future() if wait else None
-        job = Job(run, future, wal)
+        job = Job(run, future, sync)
         with self._cond:
             if self._stopping:
                 raise WriterStopped("storage writer stopped")
@@ -88,22 +94,28 @@ class Writer:
     # --- writer thread ---------------------------------------------------
 
     def _run(self):
+        next_start = 0.0
         while True:
             with self._cond:
                 while not self._queue and not self._stopping:
                     self._cond.wait()
                 if not self._queue:
+                    self._final_sync()
                     return
+                # let the batch grow until the interval since the last start is up
+                while not self._stopping and (delay := next_start - time.monotonic()) > 0:
+                    self._cond.wait(delay)
                 batch = list(self._queue)
                 self._queue.clear()
             env = self._environment.env  # a defragment may have reopened it
-            wal = False
             started = time.perf_counter()
+            next_start = time.monotonic() + self._interval
             try:
                 with env.begin(write=True) as txn:
                     for job in batch:
-                        wal = wal or job.wal
                         job.run(txn)
+                if any(job.sync for job in batch):
+                    env.sync(True)
             except BaseException as exc:  # a lost write: stop the member
                 self._failed = exc
                 self._loop.call_soon_threadsafe(self._fail, batch, exc)
@@ -111,12 +123,20 @@ class Writer:
             elapsed = time.perf_counter() - started
             self.db_size = self._environment.size_bytes()
             if self._metrics is not None:
-                self._metrics.observe_commit(elapsed, wal)
+                self._metrics.observe_commit(elapsed)
             self._loop.call_soon_threadsafe(self._complete, batch)
             gate = self._paused
             if gate is not None:
                 self._loop.call_soon_threadsafe(self._reached_pause)
                 gate.wait()
+
+    def _final_sync(self):
+        """At stop: LMDB durable, so a restart has little to replay."""
+        if self._failed is None:
+            try:
+                self._environment.env.sync(True)
+            except Exception:  # closing anyway; the WAL still holds it all
+                pass
 
     def _reached_pause(self):
         reached = self._pause_reached
