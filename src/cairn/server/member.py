@@ -3,6 +3,7 @@ node and serves clients; stops cleanly on SIGTERM/SIGINT and loudly on a
 broken invariant or a failed write."""
 
 import asyncio
+import gc
 import logging
 import os
 import shutil
@@ -58,6 +59,10 @@ log = logging.getLogger("cairn.member")
 # LMDB commits start at most this often: no client waits on them (the WAL
 # made every acknowledged write durable first), so they gather more.
 LMDB_BATCH_INTERVAL = 0.01
+# allocations between young-generation cycle collections (Python's default:
+# 700; measured: gc.freeze + 20,000 took put at 256 in flight from ~34k to
+# ~37k calls/s)
+GC_YOUNG = 20000
 
 
 class Member:
@@ -171,6 +176,11 @@ class Member:
         # answer only once this member's name and URLs are published, as
         # etcd's do: a member list never shows a serving member unstarted
         await self._serve_clients()
+        # what start loaded lives as long as the member: out of the cycle
+        # collector's way; and requests allocate many short-lived containers,
+        # so a young collection every GC_YOUNG allocations, not every 700
+        gc.freeze()
+        gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
         self.peers.start_publishing(then=self._start_serving)
 
     def _start_serving(self):
