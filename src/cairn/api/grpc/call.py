@@ -38,7 +38,9 @@ OUTBOX_LOW = 256 << 10
 
 class GrpcMethod:
     """A registry entry: `handler(request, metadata)` for UNARY (returns the
-    response message, or a future-like object of it, or raises EtcdError);
+    response message, or a future-like object of it, or `(future,
+    completion)` where completion(future) gives the response message or an
+    EtcdError once the future is done, or raises EtcdError);
     `handler(request, call)` for SERVER_STREAM and `handler(call)` for
     BIDI_STREAM (return None and close() later, or return a coroutine: the
     call ends with its outcome)."""
@@ -59,7 +61,7 @@ class CallCancelled(Exception):
 class Call:
     __slots__ = ("protocol", "stream_id", "method", "metadata", "reader", "started", "finished",
                  "cancelled", "half_closed", "dispatched", "timer", "held", "inbox", "inbox_bytes",
-                 "waiter", "drainer", "task", "cancel_callbacks", "finish_callbacks")
+                 "waiter", "drainer", "task", "cancel_callbacks", "finish_callbacks", "completion")
 
     def __init__(self, protocol, stream_id, method, metadata, reader):
         self.protocol = protocol
@@ -81,6 +83,7 @@ class Call:
         self.task = None          # the handler's coroutine, as a task
         self.cancel_callbacks = None
         self.finish_callbacks = None
+        self.completion = None    # UNARY answering (future, completion): makes the answer of the future
 
     # --- the stream handler's side ------------------------------------------
 
@@ -214,13 +217,45 @@ class Call:
             log.exception("gRPC handler failed for %s", self.metadata.get(b":path"))
             self._finish(UNKNOWN, str(exc))
             return
-        if hasattr(result, "add_done_callback"):
+        if type(result) is tuple:
+            future, self.completion = result
+            if future.done():
+                self._complete(future)
+            else:
+                future.add_done_callback(self._completed_later)
+        elif hasattr(result, "add_done_callback"):
             if result.done():
                 self._settle(result)
             else:
                 result.add_done_callback(self._settled_later)
         else:
             self._respond(result)
+
+    def _completed_later(self, future):
+        if not self.finished:
+            self._complete(future)
+            self.protocol.schedule_write()
+
+    def _complete(self, future):
+        """The answer of a (future, completion) pair: what the completion
+        makes of the done future — a message, or an EtcdError to end with."""
+        if self.finished:
+            return
+        if future.cancelled():
+            self._finish(CANCELLED, "context canceled")
+            return
+        try:
+            value = self.completion(future)
+        except EtcdError as exc:
+            value = exc
+        except Exception as exc:
+            log.error("gRPC call failed for %s", self.metadata.get(b":path"), exc_info=exc)
+            self._finish(UNKNOWN, str(exc))
+            return
+        if isinstance(value, EtcdError):
+            self._finish(value.code, value.message)
+        else:
+            self._respond(value)
 
     def _settled_later(self, future):
         if not self.finished:

@@ -4,7 +4,8 @@ The registry maps `/<service>/<Method>` to the very handlers the JSON
 gateway uses: each service lists its methods as
 `methods = {"Range": (RangeRequest, handler, UNARY), ...}`; a unary handler
 given a GrpcCall answers with the response message, an EtcdError, or
-`(future, completion)` whose completion returns one of those.  Nothing about
+`(future, completion)` whose completion returns one of those (call.py
+answers that pair).  Nothing about
 a request's meaning is decided here.
 
 Also here: etcd's `hasleader` metadata (a client asking for a leader gets
@@ -25,48 +26,6 @@ AUTH_METHODS = ("AuthEnable", "AuthDisable", "Authenticate", "UserAdd", "UserGet
                 "RoleDelete", "RoleGrantPermission", "RoleRevokePermission")
 
 
-class Outcome:
-    """The future-like answer of a unary call whose handler returned
-    `(future, completion)`: done when the future is, its result whatever
-    the completion makes of it (computed once)."""
-
-    __slots__ = ("future", "completion", "_value", "_settled")
-
-    def __init__(self, future, completion):
-        self.future = future
-        self.completion = completion
-        self._settled = False
-        self._value = None
-
-    def done(self):
-        return self.future.done()
-
-    def cancelled(self):
-        return self.future.cancelled()
-
-    def add_done_callback(self, callback):
-        self.future.add_done_callback(lambda _: callback(self))
-
-    def exception(self):
-        value = self._settle()
-        return value if isinstance(value, BaseException) else None
-
-    def result(self):
-        value = self._settle()
-        if isinstance(value, BaseException):
-            raise value
-        return value
-
-    def _settle(self):
-        if not self._settled:
-            self._settled = True
-            try:
-                self._value = self.completion(self.future)
-            except Exception as exc:
-                self._value = exc
-        return self._value
-
-
 def needs_leader(metadata, node):
     """etcd's rule for a client that sent `hasleader: true`."""
     if not node.leader_id and metadata.get(b"hasleader") == b"true":
@@ -79,7 +38,7 @@ def unary(handler, node):
             needs_leader(metadata, node)
         result = handler(GrpcCall(request))
         if type(result) is tuple:
-            return Outcome(*result)
+            return result  # (future, completion): Call answers it
         if isinstance(result, EtcdError):
             raise result
         return result
