@@ -166,6 +166,44 @@ cdef class H2Session:
         self._outgoing[stream_id] = out
         return True
 
+    def submit_unary(self, int32_t stream_id, list headers not None, bytes message not None,
+                     list trailers not None):
+        """A whole unary gRPC answer at once: response HEADERS, `message` as
+        one length-prefixed gRPC message (uncompressed), then trailers.
+        Returns False if the stream is gone or already answered."""
+        cdef nghttp2_data_provider provider
+        cdef _Outgoing out
+        cdef nghttp2_nv *nva
+        cdef int rv
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(message)
+        cdef bytes framed
+        cdef char *p
+        if n > 0xFFFFFFFF:
+            raise ValueError("gRPC message too long")
+        if nghttp2_session_find_stream(self._session, stream_id) == NULL or stream_id in self._outgoing:
+            return False
+        framed = PyBytes_FromStringAndSize(NULL, n + 5)
+        p = PyBytes_AS_STRING(framed)
+        p[0] = 0
+        p[1] = <char>((n >> 24) & 0xFF)
+        p[2] = <char>((n >> 16) & 0xFF)
+        p[3] = <char>((n >> 8) & 0xFF)
+        p[4] = <char>(n & 0xFF)
+        memcpy(p + 5, PyBytes_AS_STRING(message), n)
+        out = _Outgoing()
+        out.chunks.append(framed)
+        out.size = n + 5
+        out.trailers = trailers
+        out.finished = True
+        provider.source.ptr = <void *>out
+        provider.read_callback = _read_outgoing
+        nva = _nv_array(headers)
+        rv = nghttp2_submit_response(self._session, stream_id, nva, len(headers), &provider)
+        free(nva)
+        _check(rv)
+        self._outgoing[stream_id] = out
+        return True
+
     def submit_data(self, int32_t stream_id, bytes data not None, bint end_stream=False):
         """Queues response body bytes; they leave as the peer's window allows."""
         cdef _Outgoing out = self._open_outgoing(stream_id)

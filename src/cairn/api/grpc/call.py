@@ -283,11 +283,7 @@ class Call:
         except Exception as exc:
             self._finish(INTERNAL, "grpc: error while marshaling: %s" % exc)
             return
-        session = self.protocol.session
-        sid = self.stream_id
-        session.submit_response_headers(sid, RESPONSE_HEADERS)
-        session.submit_data(sid, frame(payload))
-        session.submit_trailers(sid, OK_TRAILERS)
+        self.protocol.session.submit_unary(self.stream_id, RESPONSE_HEADERS, payload, OK_TRAILERS)
         self._end()
 
     def _run_stream(self, handler, *args):
