@@ -200,6 +200,46 @@ def test_damage_before_later_records_is_corruption(tmp_path):
         Wal(os.path.join(str(data_dir), DIRECTORY)).replay(Environment(str(data_dir), QUOTA))
 
 
+def test_damage_with_records_behind_it_in_the_same_segment_is_corruption(tmp_path):
+    data_dir = tmp_path / "m"
+
+    async def run():
+        m = _Member(data_dir, asyncio.get_running_loop())
+        for start in range(1, 50, 10):
+            await m.append(_entries(start, 10, 1), HardState(term=1, vote=1, commit=start))
+        seq = m.wal.seq
+        m.writer.stop()
+        m.wal.close()
+        m.env.close()
+        return seq
+
+    seq = asyncio.run(run())
+    path = os.path.join(str(data_dir), DIRECTORY, segment_name(seq))
+    with open(path, "r+b") as f:
+        f.seek(40)  # inside the first record: four acknowledged records follow
+        f.write(b"\xff")
+    with pytest.raises(CorruptLog):
+        Wal(os.path.join(str(data_dir), DIRECTORY)).replay(Environment(str(data_dir), QUOTA))
+    assert os.path.exists(path)  # kept for whoever repairs it
+
+
+def test_a_failed_append_is_never_retried(tmp_path):
+    data_dir = tmp_path / "m"
+
+    async def run():
+        m = _Member(data_dir, asyncio.get_running_loop())
+        await (await m.append(_entries(1, 3, 1), HardState(term=1, vote=1, commit=1)))
+        os.close(m.wal._fd)  # the next write fails (EBADF), as a dying disk would
+        with pytest.raises(OSError):
+            m.raftlog.append(_entries(4, 1, 1), None)
+        m.wal._fd = os.open(os.devnull, os.O_WRONLY)  # even with a working descriptor again
+        with pytest.raises(OSError, match="failed earlier"):
+            m.raftlog.append(_entries(4, 1, 1), None)
+        m.close()
+
+    asyncio.run(run())
+
+
 def test_rotation_checkpoints_and_drops_old_segments(tmp_path):
     data_dir, copy = tmp_path / "m", str(tmp_path / "copy")
 

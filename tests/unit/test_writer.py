@@ -63,3 +63,23 @@ def test_failed_job_is_fatal(tmp_path):
         env.close()
 
     asyncio.run(main())
+
+
+def test_jobs_queued_before_a_state_is_replaced_are_dropped(tmp_path):
+    async def main():
+        env = Environment(str(tmp_path), 64 << 20)
+        writer = Writer(env, asyncio.get_running_loop())
+        db = env.db["meta"]
+        await writer.pause()
+        stale = writer.submit(lambda txn: txn.put(b"stale", b"1", db=db))  # queued behind the pause
+        env.epoch += 1  # what swap_in(..., replaces_state=True) does
+        fresh = writer.submit(lambda txn: txn.put(b"fresh", b"1", db=db))
+        writer.resume()
+        await asyncio.gather(stale, fresh)
+        writer.stop()
+        with env.read() as txn:
+            got = (txn.get(b"stale", db=db), txn.get(b"fresh", db=db))
+        env.close()
+        return got
+
+    assert asyncio.run(main()) == (None, b"1")

@@ -230,7 +230,7 @@ class Peers:
         os.replace(path, os.path.join(directory, "data.mdb"))
         await member.writer.pause()
         try:
-            member.environment.swap_in(directory)
+            member.environment.swap_in(directory, replaces_state=True)
         finally:
             member.writer.resume()
         member.wal.drop_before(wal_from)

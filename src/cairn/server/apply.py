@@ -4,9 +4,9 @@ Entries at or below the applied index are skipped (replay after a restart).
 The store's records are persisted together with the applied index they
 cover, in one write transaction, so a crash never leaves data without the
 index that covers it (or the reverse).  They need not be persisted at once:
-the durable log holds every applied entry, so they ride along with the next
-log append, or go on their own after FLUSH_INTERVAL (etcd's backend batches
-its commits the same way, every 100 ms).
+the durable log (the WAL first) holds every applied entry, so they go after
+FLUSH_INTERVAL or once FLUSH_RECORDS are pending (etcd's backend batches its
+commits the same way, every 100 ms).
 """
 
 import logging
@@ -141,8 +141,8 @@ class Applier:
     def take_persist_job(self, min_records=0):
         """(run, done) persisting everything applied so far, or None when
         nothing is waiting (or fewer than min_records records): run(txn)
-        goes into a write transaction (the node's next log append),
-        done(future) is called after it committed."""
+        goes into a write transaction, done(future) is called after it
+        committed."""
         if min_records and self.store.pending_count < min_records:
             return None
         if self._timer is not None:

@@ -218,8 +218,11 @@ class Node:
             while self.raft.has_ready():
                 self._handle_ready(self.raft.ready())
                 self._feed()
-        except Exception as exc:  # a broken invariant: stop loudly
+        except Exception as exc:  # a broken invariant or a failed WAL write: stop loudly
             log.critical("raft loop failed", exc_info=True)
+            # no further Ready: one taken but not persisted must never be
+            # followed by a later one that would mark it stable
+            self._stopped = True
             self.on_fatal(exc)
 
     def _feed(self):
@@ -382,6 +385,7 @@ class Node:
         the state machine and the log are replaced by it (earlier Readys
         are already durable: they persist before they advance)."""
         self._installing = True
+        self._lazy_hard_state = None  # the snapshot's hard state supersedes it
 
         async def run():
             await self.install_snapshot(rd.snapshot, rd.hard_state)

@@ -32,6 +32,10 @@ class Environment:
         os.makedirs(self.path, mode=0o700, exist_ok=True)
         self.quota_bytes = quota_bytes
         self.db = {}  # name -> handle; updated in place when reopened
+        # bumped when a snapshot replaces the state (not by a defragment's
+        # copy of the same state): writer jobs queued before belong to the
+        # replaced state and are dropped
+        self.epoch = 0
         self._open()
 
     def _open(self):
@@ -58,11 +62,14 @@ class Environment:
         with open(os.path.join(directory, "data.mdb"), "rb+") as f:
             os.fsync(f.fileno())
 
-    def swap_in(self, directory):
+    def swap_in(self, directory, replaces_state=False):
         """Replaces the data file with the copy in `directory` and reopens.
         Only with no transaction open anywhere (the writer paused, the loop
         in this call).  The rename is atomic: a crash leaves one or the
-        other file whole."""
+        other file whole.  replaces_state: the file holds another state (a
+        snapshot), not a copy of this one."""
+        if replaces_state:
+            self.epoch += 1
         self.env.close()
         os.replace(os.path.join(directory, "data.mdb"), os.path.join(self.path, "data.mdb"))
         fd = os.open(self.path, os.O_RDONLY)

@@ -65,8 +65,11 @@ class Wal:
         self.directory = directory
         self.metrics = metrics
         self.segment_bytes = segment_bytes
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, mode=0o700)
+            _fsync_dir(os.path.dirname(os.path.abspath(directory)))
         self._fd = -1
+        self._failed = None  # a failed write or fdatasync: nothing more is appended
         self.seq = 0  # the segment being written
         self._offset = 0
         self._size = 0
@@ -93,9 +96,13 @@ class Wal:
                     try:
                         record = decode_wal_record(data, offset)
                     except TornWalRecord as exc:
+                        # a torn write is the last thing written: only the
+                        # preallocated zeros may follow it, here and in any
+                        # later segment; anything else is damage to records
+                        # that were acknowledged
                         later = pending[position + 1:]
-                        if any(self._has_records(s) for s in later):
-                            raise CorruptLog("WAL segment %s: %s, and later segments hold records"
+                        if _written_past(data, offset) or any(self._has_records(s) for s in later):
+                            raise CorruptLog("WAL segment %s: %s, and records follow it"
                                              % (segment_name(seq), exc)) from None
                         log.warning("WAL segment %s ends in a torn write (%s): dropped", segment_name(seq), exc)
                         record = None
@@ -118,8 +125,10 @@ class Wal:
             return f.read()
 
     def _has_records(self, seq):
+        with open(os.path.join(self.directory, segment_name(seq)), "rb") as f:
+            head = f.read(64 << 10)
         try:
-            return decode_wal_record(self._read(seq)[:64 << 10], 0) is not None
+            return decode_wal_record(head, 0) is not None
         except TornWalRecord:
             return True  # something was written there
 
@@ -129,15 +138,23 @@ class Wal:
         """Makes the record durable (write + fdatasync).  Returns the new
         segment's sequence number when the record started one (the caller
         then checkpoints the older ones), else None."""
+        if self._failed is not None:
+            # never retried: after a failed fdatasync a later one may succeed
+            # without the lost pages being on disk
+            raise OSError("the WAL failed earlier: %r" % (self._failed,))
         record = encode_wal_record(first, encoded, hard_state)
         rotated = None
-        if self._offset + len(record) > self._size:
-            rotated = self.rotate(len(record))
-        started = time.perf_counter()
-        written = os.pwrite(self._fd, record, self._offset)
-        if written != len(record):
-            raise OSError("short WAL write: %d of %d bytes" % (written, len(record)))
-        os.fdatasync(self._fd)
+        try:
+            if self._offset + len(record) > self._size:
+                rotated = self.rotate(len(record))
+            started = time.perf_counter()
+            written = os.pwrite(self._fd, record, self._offset)
+            if written != len(record):
+                raise OSError("short WAL write: %d of %d bytes" % (written, len(record)))
+            os.fdatasync(self._fd)
+        except BaseException as exc:
+            self._failed = exc
+            raise
         self._offset += written
         if self.metrics is not None:
             self.metrics.observe_wal_fsync(time.perf_counter() - started)
@@ -179,6 +196,16 @@ class Wal:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _written_past(data, offset):
+    """Whether anything but zeros follows the torn record at `offset`
+    (past the extent its header claims, when that fits the segment)."""
+    length = int.from_bytes(data[offset:offset + 4], "little") if len(data) - offset >= 4 else 0
+    end = offset + 8 + length
+    if end > len(data):
+        end = offset + 8
+    return len(data.rstrip(b"\0")) > end
 
 
 def _reapply(txn, dbs, first, records, hard_state):

@@ -26,12 +26,13 @@ class Job:
     """A write to run in the next transaction; `future` resolves (on the event
     loop) once that transaction has committed."""
 
-    __slots__ = ("run", "future", "sync")
+    __slots__ = ("run", "future", "sync", "epoch")
 
-    def __init__(self, run, future, sync):
+    def __init__(self, run, future, sync, epoch):
         self.run = run  # run(txn) -> None, called on the writer thread
         self.future = future  # asyncio.Future or None
         self.sync = sync  # True: LMDB is forced to disk before the future resolves
+        self.epoch = epoch  # the environment's epoch when queued: run only in that one
 
 
 class Writer:
@@ -57,7 +58,7 @@ class Writer:
         if self._failed is not None:
             raise WriterStopped("storage writer failed") from self._failed
         future = self._loop.create_future() if wait else None
-        job = Job(run, future, sync)
+        job = Job(run, future, sync, self._environment.epoch)
         with self._cond:
             if self._stopping:
                 raise WriterStopped("storage writer stopped")
@@ -108,12 +109,14 @@ class Writer:
                 batch = list(self._queue)
                 self._queue.clear()
             env = self._environment.env  # a defragment may have reopened it
+            epoch = self._environment.epoch
             started = time.perf_counter()
             next_start = time.monotonic() + self._interval
             try:
                 with env.begin(write=True) as txn:
                     for job in batch:
-                        job.run(txn)
+                        if job.epoch == epoch:  # else: written for a state a snapshot replaced
+                            job.run(txn)
                 if any(job.sync for job in batch):
                     env.sync(True)
             except BaseException as exc:  # a lost write: stop the member
