@@ -170,6 +170,7 @@ cdef class H2Session:
     # the first exception raised inside a callback, re-raised after nghttp2 returns
     cdef object _error
 
+    cdef bint _submit_response(self, int32_t stream_id, list headers, _Outgoing out) except? 0
     cdef _Outgoing _open_outgoing(self, int32_t stream_id)
     cdef int _resume(self, int32_t stream_id, _Outgoing out) except -1
     cdef int _keep(self, BaseException exc) noexcept

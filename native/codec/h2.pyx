@@ -145,43 +145,21 @@ cdef class H2Session:
         """Response HEADERS for a stream (`headers` a list of (bytes, bytes),
         :status first).  end_stream sends them as the whole response (gRPC's
         trailers-only answer).  Returns False if the stream is gone."""
-        cdef nghttp2_data_provider provider
-        cdef _Outgoing out
-        cdef nghttp2_nv *nva
-        cdef int rv
-        if nghttp2_session_find_stream(self._session, stream_id) == NULL or stream_id in self._outgoing:
-            return False
-        out = _Outgoing()
-        nva = _nv_array(headers)
-        if end_stream:
-            out.finished = True
-            rv = nghttp2_submit_response(self._session, stream_id, nva, len(headers), NULL)
-        else:
-            provider.source.ptr = <void *>out
-            provider.read_callback = _read_outgoing
-            rv = nghttp2_submit_response(self._session, stream_id, nva, len(headers), &provider)
-        free(nva)
-        _check(rv)
-        # the provider points at `out`: the dict keeps it alive until the stream closes
-        self._outgoing[stream_id] = out
-        return True
+        cdef _Outgoing out = _Outgoing()
+        out.finished = end_stream
+        return self._submit_response(stream_id, headers, out)
 
     def submit_unary(self, int32_t stream_id, list headers not None, bytes message not None,
                      list trailers not None):
         """A whole unary gRPC answer at once: response HEADERS, `message` as
         one length-prefixed gRPC message (uncompressed), then trailers.
         Returns False if the stream is gone or already answered."""
-        cdef nghttp2_data_provider provider
         cdef _Outgoing out
-        cdef nghttp2_nv *nva
-        cdef int rv
         cdef Py_ssize_t n = PyBytes_GET_SIZE(message)
         cdef bytes framed
         cdef char *p
         if n > 0xFFFFFFFF:
             raise ValueError("gRPC message too long")
-        if nghttp2_session_find_stream(self._session, stream_id) == NULL or stream_id in self._outgoing:
-            return False
         framed = PyBytes_FromStringAndSize(NULL, n + 5)
         p = PyBytes_AS_STRING(framed)
         p[0] = 0
@@ -195,14 +173,7 @@ cdef class H2Session:
         out.size = n + 5
         out.trailers = trailers
         out.finished = True
-        provider.source.ptr = <void *>out
-        provider.read_callback = _read_outgoing
-        nva = _nv_array(headers)
-        rv = nghttp2_submit_response(self._session, stream_id, nva, len(headers), &provider)
-        free(nva)
-        _check(rv)
-        self._outgoing[stream_id] = out
-        return True
+        return self._submit_response(stream_id, headers, out)
 
     def submit_data(self, int32_t stream_id, bytes data not None, bint end_stream=False):
         """Queues response body bytes; they leave as the peer's window allows."""
@@ -277,6 +248,28 @@ cdef class H2Session:
         return not nghttp2_session_want_read(self._session) and not nghttp2_session_want_write(self._session)
 
     # --- internals --------------------------------------------------------
+
+    cdef bint _submit_response(self, int32_t stream_id, list headers, _Outgoing out) except? 0:
+        """Response HEADERS, then `out`'s body and trailers (none when `out`
+        is finished and empty: the headers end the stream).  False if the
+        stream is gone or already answered."""
+        cdef nghttp2_data_provider provider
+        cdef nghttp2_nv *nva
+        cdef int rv
+        if nghttp2_session_find_stream(self._session, stream_id) == NULL or stream_id in self._outgoing:
+            return False
+        nva = _nv_array(headers)
+        if out.finished and not out.size and out.trailers is None:
+            rv = nghttp2_submit_response(self._session, stream_id, nva, len(headers), NULL)
+        else:
+            provider.source.ptr = <void *>out
+            provider.read_callback = _read_outgoing
+            rv = nghttp2_submit_response(self._session, stream_id, nva, len(headers), &provider)
+        free(nva)
+        _check(rv)
+        # the provider points at `out`: the dict keeps it alive until the stream closes
+        self._outgoing[stream_id] = out
+        return True
 
     cdef _Outgoing _open_outgoing(self, int32_t stream_id):
         cdef _Outgoing out = self._outgoing.get(stream_id)

@@ -13,6 +13,17 @@ class CorruptLogRecord(ValueError):
 cdef WriteBuffer _record_buffer = WriteBuffer(4096)
 
 
+cdef inline void _put_u32_le(char *p, uint32_t v):
+    p[0] = <char>(v & 0xFF)
+    p[1] = <char>((v >> 8) & 0xFF)
+    p[2] = <char>((v >> 16) & 0xFF)
+    p[3] = <char>((v >> 24) & 0xFF)
+
+
+cdef inline uint32_t _get_u32_le(const unsigned char *p):
+    return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+
+
 def encode_log_record(Entry entry not None):
     cdef WriteBuffer w = _record_buffer
     cdef uint32_t crc
@@ -20,10 +31,7 @@ def encode_log_record(Entry entry not None):
     w.write_fixed32_le(0)  # back-patched below
     entry.encode_into(w)
     crc = crc32c_update(0, <const unsigned char *>(w._buf + 4), w._length - 4)
-    w._buf[0] = <char>(crc & 0xFF)
-    w._buf[1] = <char>((crc >> 8) & 0xFF)
-    w._buf[2] = <char>((crc >> 16) & 0xFF)
-    w._buf[3] = <char>((crc >> 24) & 0xFF)
+    _put_u32_le(w._buf, crc)
     return w.to_bytes()
 
 
@@ -35,7 +43,7 @@ def decode_log_record(uint64_t index, bytes record not None):
     cdef Py_ssize_t n = PyBytes_GET_SIZE(record)
     if n < 4:
         raise CorruptLogRecord("log entry %d is truncated" % index)
-    stored = p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+    stored = _get_u32_le(p)
     crc = crc32c_update(0, p + 4, n - 4)
     if crc != stored:
         raise CorruptLogRecord("log entry %d fails its checksum" % index)

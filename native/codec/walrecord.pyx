@@ -11,7 +11,7 @@
 #
 # Segments are preallocated and read back zero past the last record, so the
 # written part ends at a zero length; a record cut short or failing its
-# checksum is a write the crash tore.
+# checksum is a write the crash tore.  (_put_u32_le/_get_u32_le: logrecord.pyx)
 
 WAL_HEADER_BYTES = 8
 DEF _WAL_FIXED = 13  # flags + first index + count
@@ -22,17 +22,6 @@ cdef WriteBuffer _wal_buffer = WriteBuffer(1 << 16)
 
 class TornWalRecord(ValueError):
     """A WAL record cut short or failing its checksum."""
-
-
-cdef inline void _put_u32_le(char *p, uint32_t v):
-    p[0] = <char>(v & 0xFF)
-    p[1] = <char>((v >> 8) & 0xFF)
-    p[2] = <char>((v >> 16) & 0xFF)
-    p[3] = <char>((v >> 24) & 0xFF)
-
-
-cdef inline uint32_t _get_u32_le(const unsigned char *p):
-    return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
 
 
 def encode_wal_record(uint64_t first, list encoded not None, hard_state):

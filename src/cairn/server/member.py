@@ -299,7 +299,7 @@ class Member:
         """Everything applied so far committed to LMDB (etcd's backend
         ForceCommit): before a copy of the environment leaves this member."""
         flushed = self.applier.flush()
-        await (flushed if flushed is not None else self.writer.submit(_nothing))
+        await (flushed if flushed is not None else self.writer.barrier())
 
     async def defragment(self):
         """Gives free pages back: a compacting copy of the environment,
@@ -381,10 +381,6 @@ class Member:
             self.wal.close()
         if self.environment is not None:
             self.environment.close()
-
-
-def _nothing(txn):
-    pass
 
 
 def min_lease_ttl(config):

@@ -304,7 +304,7 @@ class Node:
             # every record before the new segment has its LMDB job queued
             # ahead of this one: once it commits and syncs, they may go
             wal = self.raftlog.wal
-            self.writer.submit(_nothing, sync=True).add_done_callback(
+            self.writer.barrier(sync=True).add_done_callback(
                 lambda f: f.cancelled() or f.exception() is not None or wal.drop_before(rotated))
 
     def _compact_log(self, persisted_index):
@@ -477,10 +477,6 @@ class Node:
     @property
     def is_leader(self):
         return self.role == ROLE_LEADER
-
-
-def _nothing(txn):
-    pass
 
 
 def _fail(futures, exc):

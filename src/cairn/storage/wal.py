@@ -11,7 +11,7 @@ Durability contract with LMDB (opened without meta-page sync, see env.py):
 LMDB always holds a prefix of the history the WAL records, because a
 record's LMDB job is queued after the record is durable and jobs commit in
 order.  A segment is deleted only once a forced LMDB sync has covered every
-record in it (checkpoint()).  At start, replay() reapplies every remaining
+record in it (the node's `Writer.barrier(sync=True)` after a rotation).  At start, replay() reapplies every remaining
 record to LMDB; reapplying a record LMDB already holds changes nothing, so
 replaying from any checkpoint gives the same log and hard state.
 

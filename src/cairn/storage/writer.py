@@ -67,6 +67,11 @@ class Writer:
                 self._cond.notify()
         return future
 
+    def barrier(self, sync=False):
+        """A future resolved once every job queued before has committed (with
+        `sync`, once LMDB is durable up to them)."""
+        return self.submit(_nothing, sync=sync)
+
     async def pause(self):
         """Waits until the writer is between transactions and holds it there
         (queued jobs wait) until resume(): the environment may be swapped."""
@@ -164,3 +169,7 @@ class Writer:
                 job.future.set_exception(WriterStopped("storage write failed: %r" % (exc,)))
         if self._on_fatal is not None:
             self._on_fatal(exc)
+
+
+def _nothing(txn):
+    pass

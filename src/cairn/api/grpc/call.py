@@ -83,7 +83,7 @@ class Call:
         self.task = None          # the handler's coroutine, as a task
         self.cancel_callbacks = None
         self.finish_callbacks = None
-        self.completion = None    # UNARY answering (future, completion): makes the answer of the future
+        self.completion = None    # UNARY answering a future: makes the answer of the done future
 
     # --- the stream handler's side ------------------------------------------
 
@@ -219,17 +219,15 @@ class Call:
             return
         if type(result) is tuple:
             future, self.completion = result
-            if future.done():
-                self._complete(future)
-            else:
-                future.add_done_callback(self._completed_later)
         elif hasattr(result, "add_done_callback"):
-            if result.done():
-                self._settle(result)
-            else:
-                result.add_done_callback(self._settled_later)
+            future, self.completion = result, _result
         else:
             self._respond(result)
+            return
+        if future.done():
+            self._complete(future)
+        else:
+            future.add_done_callback(self._completed_later)
 
     def _completed_later(self, future):
         if not self.finished:
@@ -237,8 +235,9 @@ class Call:
             self.protocol.schedule_write()
 
     def _complete(self, future):
-        """The answer of a (future, completion) pair: what the completion
-        makes of the done future — a message, or an EtcdError to end with."""
+        """The answer of a done future: what the completion makes of it (its
+        result, unless the handler gave one) — a message, or an EtcdError
+        to end with."""
         if self.finished:
             return
         if future.cancelled():
@@ -256,26 +255,6 @@ class Call:
             self._finish(value.code, value.message)
         else:
             self._respond(value)
-
-    def _settled_later(self, future):
-        if not self.finished:
-            self._settle(future)
-            self.protocol.schedule_write()
-
-    def _settle(self, future):
-        if self.finished:
-            return
-        if future.cancelled():
-            self._finish(CANCELLED, "context canceled")
-            return
-        exc = future.exception()
-        if exc is None:
-            self._respond(future.result())
-        elif isinstance(exc, EtcdError):
-            self._finish(exc.code, exc.message)
-        else:
-            log.error("gRPC call failed for %s", self.metadata.get(b":path"), exc_info=exc)
-            self._finish(UNKNOWN, str(exc))
 
     def _respond(self, message):
         try:
@@ -364,3 +343,8 @@ class Call:
             self.waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+
+
+def _result(future):
+    """The completion of a handler that answered a plain future."""
+    return future.result()
