@@ -129,12 +129,23 @@ class RaftLog:
     def append(self, entries, hard_state):
         """Makes `entries` (replacing any conflicting suffix) and `hard_state`
         durable in the WAL (write + fdatasync, on the calling thread) and
-        advances the view.  Returns (run, stored, rotated): the LMDB writer
-        job holding the same writes, the callback to attach to its commit
-        future, and the sequence number of a WAL segment the record started
-        (None if it did not: else the caller checkpoints older segments)."""
+        advances the view.  Returns (run, stored, rotated) as
+        PendingAppend.finish() does."""
+        pending = self.begin_append(entries, hard_state)
+        self.wal.write(pending.record, pending.offset)
+        return pending.finish()
+
+    def begin_append(self, entries, hard_state):
+        """The WAL record of `entries` and `hard_state`, prepared (encoded,
+        its place reserved) but not written: write it (Wal.write or
+        write_later), then call finish()."""
         run, encoded, hs = self._append_job(entries, hard_state)
-        rotated = self.wal.append(entries[0].index if entries else 0, encoded, hs)
+        record, offset, rotated = self.wal.prepare(entries[0].index if entries else 0, encoded, hs)
+        return PendingAppend(self, run, entries, hard_state, record, offset, rotated)
+
+    def _appended(self, entries, hard_state):
+        """The record is durable: advances the view; returns the callback
+        for the LMDB job's commit future."""
         self._jobs += 1
         job, generation = self._jobs, self._generation
         if entries and entries[0].index <= self._last_index:
@@ -150,7 +161,7 @@ class RaftLog:
                 self._stored_last = last
                 self._trim()
 
-        return run, stored, rotated
+        return stored
 
     def append_job(self, entries, hard_state):
         """A writer job persisting `entries` and `hard_state` in LMDB only
@@ -271,3 +282,25 @@ def _limit(entries, max_bytes):
         if size > max_bytes and i > 0:
             return entries[:i]
     return entries
+
+
+class PendingAppend:
+    """A Ready's WAL record between RaftLog.begin_append() and its write."""
+
+    __slots__ = ("raftlog", "run", "entries", "hard_state", "record", "offset", "rotated")
+
+    def __init__(self, raftlog, run, entries, hard_state, record, offset, rotated):
+        self.raftlog = raftlog
+        self.run = run  # the LMDB writer job holding the same writes
+        self.entries = entries
+        self.hard_state = hard_state
+        self.record = record
+        self.offset = offset
+        self.rotated = rotated  # the segment the record started, or None
+
+    def finish(self):
+        """Once the record is durable: advances the view.  Returns (run,
+        stored, rotated): the LMDB job, the callback for its commit future,
+        and the segment the record started (None if it did not; else the
+        caller checkpoints the older ones)."""
+        return self.run, self.raftlog._appended(self.entries, self.hard_state), self.rotated

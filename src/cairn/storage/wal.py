@@ -22,6 +22,8 @@ segments are never replayed onto it.
 
 import logging
 import os
+import queue
+import threading
 import time
 
 from cairn._codec import TornWalRecord, decode_wal_record, encode_wal_record
@@ -73,6 +75,8 @@ class Wal:
         self.seq = 0  # the segment being written
         self._offset = 0
         self._size = 0
+        self._thread = None  # the WAL thread of write_later(), started on first use
+        self._queue = None
 
     # --- start ---------------------------------------------------------------
 
@@ -132,33 +136,77 @@ class Wal:
         except TornWalRecord:
             return True  # something was written there
 
-    # --- appending (event loop) ---------------------------------------------
+    # --- appending ------------------------------------------------------------
 
     def append(self, first, encoded, hard_state):
-        """Makes the record durable (write + fdatasync).  Returns the new
-        segment's sequence number when the record started one (the caller
-        then checkpoints the older ones), else None."""
+        """Makes the record durable (write + fdatasync) on the calling
+        thread.  Returns the new segment's sequence number when the record
+        started one (the caller then checkpoints the older ones), else None."""
+        record, offset, rotated = self.prepare(first, encoded, hard_state)
+        self.write(record, offset)
+        return rotated
+
+    def prepare(self, first, encoded, hard_state):
+        """Encodes a record and reserves its place, starting the next segment
+        when it does not fit (on the event loop).  Returns (record, offset,
+        rotated) for write()/write_later().  One record at a time: the
+        previous one must be written before the next is prepared."""
         if self._failed is not None:
             # never retried: after a failed fdatasync a later one may succeed
             # without the lost pages being on disk
             raise OSError("the WAL failed earlier: %r" % (self._failed,))
         record = encode_wal_record(first, encoded, hard_state)
         rotated = None
-        try:
-            if self._offset + len(record) > self._size:
+        if self._offset + len(record) > self._size:
+            try:
                 rotated = self.rotate(len(record))
+            except BaseException as exc:
+                self._failed = exc
+                raise
+        offset = self._offset
+        self._offset += len(record)
+        return record, offset, rotated
+
+    def write(self, record, offset):
+        """pwrite + fdatasync of a prepared record, on any one thread."""
+        if self._failed is not None:
+            raise OSError("the WAL failed earlier: %r" % (self._failed,))
+        try:
             started = time.perf_counter()
-            written = os.pwrite(self._fd, record, self._offset)
+            written = os.pwrite(self._fd, record, offset)
             if written != len(record):
                 raise OSError("short WAL write: %d of %d bytes" % (written, len(record)))
             os.fdatasync(self._fd)
         except BaseException as exc:
             self._failed = exc
             raise
-        self._offset += written
         if self.metrics is not None:
             self.metrics.observe_wal_fsync(time.perf_counter() - started)
-        return rotated
+
+    def write_later(self, record, offset, loop, done):
+        """write() on the WAL's own thread, so that the event loop serves
+        requests meanwhile; then done(exception or None) on `loop`."""
+        if self._thread is None:
+            self._queue = queue.SimpleQueue()
+            self._thread = threading.Thread(target=self._serve, name="cairn-wal", daemon=True)
+            self._thread.start()
+        self._queue.put((record, offset, loop, done))
+
+    def _serve(self):
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            record, offset, loop, done = job
+            try:
+                self.write(record, offset)
+                error = None
+            except BaseException as exc:
+                error = exc
+            try:
+                loop.call_soon_threadsafe(done, error)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
 
     def rotate(self, need=0):
         """Closes the current segment and starts the next one (at least
@@ -193,6 +241,11 @@ class Wal:
             _fsync_dir(self.directory)
 
     def close(self):
+        """Waits for a write in flight on the WAL thread, then closes."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
