@@ -170,6 +170,9 @@ cdef class H2Session:
     # the first exception raised inside a callback, re-raised after nghttp2 returns
     cdef object _error
 
+    cdef int _consume(self, int32_t stream_id, size_t n) except -1
+    cdef bint _submit_headers(self, int32_t stream_id, list headers, bint end_stream) except? 0
+    cdef bint _submit_unary(self, int32_t stream_id, list headers, bytes message, list trailers) except? 0
     cdef bint _submit_response(self, int32_t stream_id, list headers, _Outgoing out) except? 0
     cdef _Outgoing _open_outgoing(self, int32_t stream_id)
     cdef int _resume(self, int32_t stream_id, _Outgoing out) except -1

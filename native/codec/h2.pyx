@@ -139,12 +139,18 @@ cdef class H2Session:
         if n:
             _check(nghttp2_session_consume(self._session, stream_id, n))
 
+    cdef int _consume(self, int32_t stream_id, size_t n) except -1:
+        return _check(nghttp2_session_consume(self._session, stream_id, n))
+
     # --- output -----------------------------------------------------------
 
     def submit_response_headers(self, int32_t stream_id, list headers not None, bint end_stream=False):
         """Response HEADERS for a stream (`headers` a list of (bytes, bytes),
         :status first).  end_stream sends them as the whole response (gRPC's
         trailers-only answer).  Returns False if the stream is gone."""
+        return self._submit_headers(stream_id, headers, end_stream)
+
+    cdef bint _submit_headers(self, int32_t stream_id, list headers, bint end_stream) except? 0:
         cdef _Outgoing out = _Outgoing()
         out.finished = end_stream
         return self._submit_response(stream_id, headers, out)
@@ -154,6 +160,9 @@ cdef class H2Session:
         """A whole unary gRPC answer at once: response HEADERS, `message` as
         one length-prefixed gRPC message (uncompressed), then trailers.
         Returns False if the stream is gone or already answered."""
+        return self._submit_unary(stream_id, headers, message, trailers)
+
+    cdef bint _submit_unary(self, int32_t stream_id, list headers, bytes message, list trailers) except? 0:
         cdef _Outgoing out
         cdef Py_ssize_t n = PyBytes_GET_SIZE(message)
         cdef bytes framed

@@ -26,7 +26,6 @@ from cairn._codec import (
     ErrRequestTooLarge,
     ErrStopped,
     ErrTimeout,
-    InternalRequest,
     encode_internal_request,
 )
 from cairn._codec import MSG_APP, MSG_HEARTBEAT, MSG_PROP, MSG_READ_INDEX, MSG_READ_INDEX_RESP, MSG_SNAP
@@ -70,7 +69,7 @@ class Node:
         # (etcd: 5 s + 2 election timeouts)
         self.request_timeout = request_timeout
         self.clock = clock
-        self._deadlines = collections.deque()  # (deadline, proposal id), in proposal order
+        self._deadlines = collections.deque()  # (deadline, [proposal id, ...]) per batch, in order
         applier.on_persisted = self._compact_log
 
         self.leader_id = 0
@@ -85,6 +84,7 @@ class Node:
         self._ids = itertools.count(((member_id & 0xFFFF) << 48) + 1)
         self._proposals = {}  # id -> (future, request)
         self._propose_buf = []
+        self._propose_ids = []  # the ids of _propose_buf's proposals
         self._read_ctx = itertools.count(1)
         self._reads_new = []  # futures waiting for the next ReadIndex round
         self._reads_sent = {}  # ctx bytes -> (deadline, futures)
@@ -136,11 +136,12 @@ class Node:
         data = encode_internal_request(rid, request)
         # etcd limits the size of its InternalRaftRequest: the request field
         # plus a 13-byte header; ours carries the id in (1 + varint) bytes
-        if len(data) - 1 - ((rid.bit_length() + 6) // 7) + 13 > self.max_request_bytes:
+        size = len(data)
+        if size + 11 > self.max_request_bytes and size - 1 - ((rid.bit_length() + 6) // 7) + 13 > self.max_request_bytes:
             future.set_exception(ErrRequestTooLarge())
             return future
         self._proposals[rid] = (future, request)
-        self._deadlines.append((self.clock() + self.request_timeout, rid))
+        self._propose_ids.append(rid)
         self._propose_buf.append(data)
         self._kick()
         return future
@@ -172,7 +173,7 @@ class Node:
             log.info("membership change dropped: %s", exc)
             return future
         self._proposals[rid] = (future, cc)
-        self._deadlines.append((self.clock() + self.request_timeout, rid))
+        self._deadlines.append((self.clock() + self.request_timeout, [rid]))
         self._kick()
         return future
 
@@ -238,10 +239,13 @@ class Node:
     def _feed(self):
         if self._propose_buf:
             batch, self._propose_buf = self._propose_buf, []
+            ids, self._propose_ids = self._propose_ids, []
             try:
                 self.raft.propose_batch(batch)
             except ProposalDropped:
-                self._drop(batch)
+                self._drop(ids)
+            else:
+                self._deadlines.append((self.clock() + self.request_timeout, ids))
         if self._reads_new:
             ctx = next(self._read_ctx).to_bytes(8, "big")
             futures, self._reads_new = self._reads_new, []
@@ -259,24 +263,23 @@ class Node:
         proposal lost with a leader, a read its round never answered)."""
         deadlines, proposals = self._deadlines, self._proposals
         while deadlines and deadlines[0][0] <= now:
-            _, rid = deadlines.popleft()
-            entry = proposals.pop(rid, None)
-            if entry is not None and not entry[0].done():
-                entry[0].set_exception(ErrTimeout())
-                self.metrics.proposals_failed.inc()
+            for rid in deadlines.popleft()[1]:
+                entry = proposals.pop(rid, None)
+                if entry is not None and not entry[0].done():
+                    entry[0].set_exception(ErrTimeout())
+                    self.metrics.proposals_failed.inc()
         if self._reads_sent:
             for ctx, (deadline, futures) in list(self._reads_sent.items()):
                 if deadline <= now:
                     del self._reads_sent[ctx]
                     _fail(futures, ErrTimeout())
 
-    def _drop(self, batch):
-        for data in batch:
-            rid = InternalRequest.decode(data).id
+    def _drop(self, ids):
+        for rid in ids:
             entry = self._proposals.pop(rid, None)
             if entry is not None and not entry[0].done():
                 entry[0].set_exception(ErrNoLeader())
-        self.metrics.proposals_failed.inc(amount=len(batch))
+        self.metrics.proposals_failed.inc(amount=len(ids))
 
     def _handle_ready(self, rd):
         if rd.snapshot is not None:
@@ -286,6 +289,25 @@ class Node:
             self._on_soft_state(*rd.soft_state)
         if rd.hard_state is not None:
             self.term = rd.hard_state.term
+        late = self._send_early(rd.messages)
+        offloaded = False
+        if rd.entries or (rd.hard_state is not None and rd.must_sync):
+            hard_state = rd.hard_state if rd.hard_state is not None else self._lazy_hard_state
+            self._lazy_hard_state = None
+            pending = self.raftlog.begin_append(rd.entries, hard_state)
+            if len(rd.entries) >= WAL_THREAD_ENTRIES:
+                # a big batch: the disk syncs it while the loop applies what
+                # is committed (durable already) and reads the next requests
+                self._persisting = offloaded = True
+                self.raftlog.wal.write_later(pending.record, pending.offset, self.loop,
+                                             lambda error: self._written(rd, late, pending, error))
+            else:
+                self.raftlog.wal.write(pending.record, pending.offset)
+                self._stored(pending)
+        elif rd.hard_state is not None:
+            # only the commit index moved: it need not be durable before
+            # going on (Raft recovers it), so it rides with the next append
+            self._lazy_hard_state = rd.hard_state
         if rd.committed_entries:
             self._apply(rd.committed_entries)
         if rd.read_states:
@@ -293,23 +315,8 @@ class Node:
                 sent = self._reads_sent.pop(ctx, None)
                 if sent:
                     self._wait_applied(index, sent[1])
-        late = self._send_early(rd.messages)
-        if rd.entries or (rd.hard_state is not None and rd.must_sync):
-            hard_state = rd.hard_state if rd.hard_state is not None else self._lazy_hard_state
-            self._lazy_hard_state = None
-            pending = self.raftlog.begin_append(rd.entries, hard_state)
-            if len(rd.entries) >= WAL_THREAD_ENTRIES:
-                # a big batch: the loop reads the next one while the disk syncs
-                self._persisting = True
-                self.raftlog.wal.write_later(pending.record, pending.offset, self.loop,
-                                             lambda error: self._written(rd, late, pending, error))
-                return
-            self.raftlog.wal.write(pending.record, pending.offset)
-            self._stored(pending)
-        elif rd.hard_state is not None:
-            # only the commit index moved: it need not be durable before
-            # going on (Raft recovers it), so it rides with the next append
-            self._lazy_hard_state = rd.hard_state
+        if offloaded:
+            return  # _written() goes on
         self._send(late)
         self.raft.advance(rd)
 

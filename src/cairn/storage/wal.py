@@ -22,11 +22,10 @@ segments are never replayed onto it.
 
 import logging
 import os
-import queue
 import threading
 import time
 
-from cairn._codec import TornWalRecord, decode_wal_record, encode_wal_record
+from cairn._codec import TornWalRecord, WalSyncer, decode_wal_record, encode_wal_record
 
 from .raftlog import CorruptLog, LOG_START, LOG_START_FORMAT
 from .tables import HARD_STATE, from_u64, u64
@@ -75,8 +74,10 @@ class Wal:
         self.seq = 0  # the segment being written
         self._offset = 0
         self._size = 0
-        self._thread = None  # the WAL thread of write_later(), started on first use
-        self._queue = None
+        self._syncer = None  # write_later()'s thread, started on first use
+        self._thread = None
+        self._loop = None
+        self._done = None
 
     # --- start ---------------------------------------------------------------
 
@@ -184,29 +185,33 @@ class Wal:
             self.metrics.observe_wal_fsync(time.perf_counter() - started)
 
     def write_later(self, record, offset, loop, done):
-        """write() on the WAL's own thread, so that the event loop serves
-        requests meanwhile; then done(exception or None) on `loop`."""
-        if self._thread is None:
-            self._queue = queue.SimpleQueue()
-            self._thread = threading.Thread(target=self._serve, name="cairn-wal", daemon=True)
+        """write() on the WAL's own thread (WalSyncer: no GIL, so it never
+        waits for a busy loop), the event loop serving requests meanwhile;
+        then done(exception or None) on `loop`."""
+        if self._failed is not None:
+            raise OSError("the WAL failed earlier: %r" % (self._failed,))
+        if self._syncer is None:
+            self._syncer = WalSyncer()
+            self._thread = threading.Thread(target=self._syncer.run, name="cairn-wal", daemon=True)
             self._thread.start()
-        self._queue.put((record, offset, loop, done))
+            self._loop = loop
+            loop.add_reader(self._syncer.done_fd, self._written)
+        self._done = done
+        self._syncer.submit(self._fd, record, offset)
 
-    def _serve(self):
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            record, offset, loop, done = job
-            try:
-                self.write(record, offset)
-                error = None
-            except BaseException as exc:
-                error = exc
-            try:
-                loop.call_soon_threadsafe(done, error)
-            except RuntimeError:  # the loop is closed: nobody waits any more
-                pass
+    def _written(self):
+        outcome = self._syncer.take()
+        if outcome is None:
+            return
+        error, seconds = outcome
+        done, self._done = self._done, None
+        if error:
+            self._failed = OSError(error, "WAL write failed: %s" % os.strerror(error))
+            done(self._failed)
+            return
+        if self.metrics is not None:
+            self.metrics.observe_wal_fsync(seconds)
+        done(None)
 
     def rotate(self, need=0):
         """Closes the current segment and starts the next one (at least
@@ -243,9 +248,11 @@ class Wal:
     def close(self):
         """Waits for a write in flight on the WAL thread, then closes."""
         if self._thread is not None:
-            self._queue.put(None)
+            self._syncer.stop()
             self._thread.join()
             self._thread = None
+            if not self._loop.is_closed():
+                self._loop.remove_reader(self._syncer.done_fd)
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

@@ -1,5 +1,8 @@
-"""One gRPC call: an HTTP/2 stream carrying request messages in and a
-response (headers, messages, status trailers) out.
+"""One streaming gRPC call (server stream, bidirectional, or a unary call
+whose handler runs as a task): an HTTP/2 stream carrying request messages
+in and a response (headers, messages, status trailers) out.  Plain unary
+calls are cairn._codec.UnaryCall (native/codec/grpccall.pyx), which follows
+the same rules.
 
 A call ends exactly once (`finished`): with a status the server sends
 (handler result, error, deadline) or without one when the client went away
@@ -16,7 +19,7 @@ import logging
 
 from cairn._codec import CANCELLED, DEADLINE_EXCEEDED, INTERNAL, OK, UNKNOWN, EtcdError
 
-from .wire import OK_TRAILERS, RESPONSE_HEADERS, MessageReader, frame, status_trailers
+from .wire import RESPONSE_HEADERS, MessageReader, frame, status_trailers
 
 log = logging.getLogger("cairn.grpc")
 
@@ -61,7 +64,7 @@ class CallCancelled(Exception):
 class Call:
     __slots__ = ("protocol", "stream_id", "method", "metadata", "reader", "started", "finished",
                  "cancelled", "half_closed", "dispatched", "timer", "held", "inbox", "inbox_bytes",
-                 "waiter", "drainer", "task", "cancel_callbacks", "finish_callbacks", "completion")
+                 "waiter", "drainer", "task", "cancel_callbacks", "finish_callbacks")
 
     def __init__(self, protocol, stream_id, method, metadata, reader):
         self.protocol = protocol
@@ -83,7 +86,6 @@ class Call:
         self.task = None          # the handler's coroutine, as a task
         self.cancel_callbacks = None
         self.finish_callbacks = None
-        self.completion = None    # UNARY answering a future: makes the answer of the done future
 
     # --- the stream handler's side ------------------------------------------
 
@@ -205,65 +207,7 @@ class Call:
     # --- internals ------------------------------------------------------------
 
     def _dispatch(self, request):
-        if self.method.kind != UNARY:
-            self._run_stream(self.method.handler, request, self)
-            return
-        try:
-            result = self.method.handler(request, self.metadata)
-        except EtcdError as exc:
-            self._finish(exc.code, exc.message)
-            return
-        except Exception as exc:
-            log.exception("gRPC handler failed for %s", self.metadata.get(b":path"))
-            self._finish(UNKNOWN, str(exc))
-            return
-        if type(result) is tuple:
-            future, self.completion = result
-        elif hasattr(result, "add_done_callback"):
-            future, self.completion = result, _result
-        else:
-            self._respond(result)
-            return
-        if future.done():
-            self._complete(future)
-        else:
-            future.add_done_callback(self._completed_later)
-
-    def _completed_later(self, future):
-        if not self.finished:
-            self._complete(future)
-            self.protocol.schedule_write()
-
-    def _complete(self, future):
-        """The answer of a done future: what the completion makes of it (its
-        result, unless the handler gave one) — a message, or an EtcdError
-        to end with."""
-        if self.finished:
-            return
-        if future.cancelled():
-            self._finish(CANCELLED, "context canceled")
-            return
-        try:
-            value = self.completion(future)
-        except EtcdError as exc:
-            value = exc
-        except Exception as exc:
-            log.error("gRPC call failed for %s", self.metadata.get(b":path"), exc_info=exc)
-            self._finish(UNKNOWN, str(exc))
-            return
-        if isinstance(value, EtcdError):
-            self._finish(value.code, value.message)
-        else:
-            self._respond(value)
-
-    def _respond(self, message):
-        try:
-            payload = message.encode()
-        except Exception as exc:
-            self._finish(INTERNAL, "grpc: error while marshaling: %s" % exc)
-            return
-        self.protocol.session.submit_unary(self.stream_id, RESPONSE_HEADERS, payload, OK_TRAILERS)
-        self._end()
+        self._run_stream(self.method.handler, request, self)
 
     def _run_stream(self, handler, *args):
         try:
@@ -344,7 +288,3 @@ class Call:
             if not waiter.done():
                 waiter.set_result(None)
 
-
-def _result(future):
-    """The completion of a handler that answered a plain future."""
-    return future.result()

@@ -16,9 +16,9 @@ import asyncio
 import logging
 
 from cairn._codec import (H2_CLOSED, H2_DATA, H2_END, H2_GOAWAY, H2_REQUEST, INTERNAL, RESOURCE_EXHAUSTED,
-                          UNIMPLEMENTED, EtcdError, H2Error, H2Session)
+                          UNIMPLEMENTED, EtcdError, H2Error, H2Session, UnaryCall)
 
-from .call import BIDI_STREAM, Call
+from .call import BIDI_STREAM, UNARY, Call
 from .wire import MessageReader, decompressor, not_installed, parse_timeout, status_trailers
 
 log = logging.getLogger("cairn.grpc")
@@ -151,11 +151,14 @@ class GrpcProtocol(asyncio.Protocol):
             encoding = headers.get(b"grpc-encoding")
             if self._encodings is not None and encoding not in self._encodings and encoding is not None:
                 raise not_installed(encoding)
-            reader = MessageReader(self._max_recv, decompressor(encoding))
+            inflate = decompressor(encoding)
         except EtcdError as exc:
             self._refuse(stream_id, exc.code, exc.message)
             return
-        call = Call(self, stream_id, method, headers, reader)
+        if method.kind == UNARY:
+            call = UnaryCall(self, self.session, self._calls, stream_id, method, headers, self._max_recv, inflate)
+        else:
+            call = Call(self, stream_id, method, headers, MessageReader(self._max_recv, inflate))
         self._calls[stream_id] = call
         if timeout is not None:
             call.timer = self.loop.call_later(timeout, call.expire)

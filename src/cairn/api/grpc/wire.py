@@ -6,38 +6,19 @@ is used for the statuses this layer makes itself (etcd serves grpc-go)."""
 import struct
 import zlib
 
-from cairn._codec import INTERNAL, RESOURCE_EXHAUSTED, UNIMPLEMENTED, EtcdError
+from cairn._codec import INTERNAL, OK_TRAILERS, RESOURCE_EXHAUSTED, RESPONSE_HEADERS, UNIMPLEMENTED, EtcdError
+from cairn._codec import percent_encode, status_trailers  # noqa: F401 (compiled with the unary call)
 
 # each message: compressed flag (1 byte) | length (4 bytes, big endian) | payload
 PREFIX = struct.Struct(">BI")
 PREFIX_SIZE = 5
 
-RESPONSE_HEADERS = [(b":status", b"200"), (b"content-type", b"application/grpc")]
-OK_TRAILERS = [(b"grpc-status", b"0")]
-
 # grpc-timeout: at most 8 digits and a unit (spec), in seconds per unit
 _TIMEOUT_UNITS = {ord("H"): 3600.0, ord("M"): 60.0, ord("S"): 1.0, ord("m"): 1e-3, ord("u"): 1e-6, ord("n"): 1e-9}
-
-# bytes sent as they are in grpc-message: printable ASCII except '%' (spec)
-_PLAIN = frozenset(range(0x20, 0x7F)) - {ord("%")}
 
 
 def frame(payload: bytes) -> bytes:
     return PREFIX.pack(0, len(payload)) + payload
-
-
-def status_trailers(code: int, message: str):
-    trailers = [(b"grpc-status", b"%d" % code)]
-    if message:
-        trailers.append((b"grpc-message", percent_encode(message)))
-    return trailers
-
-
-def percent_encode(message: str) -> bytes:
-    data = message.encode("utf-8", "replace")
-    if all(b in _PLAIN for b in data):
-        return data
-    return b"".join(bytes((b,)) if b in _PLAIN else b"%%%02X" % b for b in data)
 
 
 def parse_timeout(value: bytes) -> float:
