@@ -28,6 +28,9 @@ cdef class UnaryCall:
     cdef readonly bint dispatched
     cdef public object timer  # the grpc-timeout deadline
 
+    cdef int _receive(self, const unsigned char *data, size_t n) except -1
+    cdef int _end_of_input(self) except -1
+    cdef int _abandon(self) except -1
     cdef int _answer_later(self, object future) except -1
     cdef int _take(self, object payload) except -1
     cdef int _dispatch(self, object request) except -1

@@ -146,39 +146,55 @@ cdef class UnaryCall:
 
     def receive(self, bytes data not None):
         """DATA bytes of the stream (given back to flow control at once)."""
-        cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
-        cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(data)
-        cdef Py_ssize_t length
+        self._receive(<const unsigned char *>PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+
+    def end_of_input(self):
+        self._end_of_input()
+
+    def abandon(self):
+        """The stream is gone (client RST_STREAM, lost connection)."""
+        self._abandon()
+
+    cdef int _receive(self, const unsigned char *p, size_t n) except -1:
+        cdef size_t length
         if n:
             self.session._consume(self.stream_id, n)
         if self.reader is None and n >= 5 and p[0] == 0:
             # the common case: one whole uncompressed message in one chunk
-            length = (<Py_ssize_t>p[1] << 24) | (p[2] << 16) | (p[3] << 8) | p[4]
-            if length == n - 5 and length <= self.limit:
+            length = (<size_t>p[1] << 24) | (<size_t>p[2] << 16) | (<size_t>p[3] << 8) | p[4]
+            if length == n - 5 and <Py_ssize_t>length <= self.limit:
                 if not self.finished and not self.dispatched:
-                    self._take(data[5:])
-                return
+                    self._take(PyBytes_FromStringAndSize(<const char *>(p + 5), length))
+                return 0
         if self.reader is None:
             from cairn.api.grpc.wire import MessageReader
             self.reader = MessageReader(self.limit, self.inflate)
         try:
-            messages = self.reader.feed(data)
+            messages = self.reader.feed(PyBytes_FromStringAndSize(<const char *>p, n))
         except EtcdError as exc:
             self._finish(exc.code, exc.message)
-            return
+            return 0
         for payload in messages:
             if self.finished or self.dispatched:
-                return  # a second message on a unary call is ignored
+                return 0  # a second message on a unary call is ignored
             self._take(payload)
+        return 0
 
-    def end_of_input(self):
+    cdef int _end_of_input(self) except -1:
         self.half_closed = True
         if self.finished:
-            return
+            return 0
         if self.reader is not None and self.reader.partial:
             self._finish(13, "unexpected EOF")  # INTERNAL
         elif not self.dispatched:
             self._finish(13, "grpc: no request message before the end of the stream")
+        return 0
+
+    cdef int _abandon(self) except -1:
+        if not self.finished:
+            self._end()
+            self.cancelled = True
+        return 0
 
     def expire(self):
         """The grpc-timeout deadline passed."""
@@ -187,12 +203,6 @@ cdef class UnaryCall:
             self._finish(4, "context deadline exceeded")  # DEADLINE_EXCEEDED
             self.cancelled = True
             self.protocol.schedule_write()
-
-    def abandon(self):
-        """The stream is gone (client RST_STREAM, lost connection)."""
-        if not self.finished:
-            self._end()
-            self.cancelled = True
 
     def __call__(self, future):
         """A done-callback for the handler's future (asyncio's kind)."""

@@ -169,6 +169,17 @@ cdef class H2Session:
     cdef dict _outgoing
     # the first exception raised inside a callback, re-raised after nghttp2 returns
     cdef object _error
+    # attach(): the application's stream id -> call map, where a UnaryCall's
+    # DATA, end and close go straight to it; opener(stream_id, headers) for
+    # each new request (None: H2_REQUEST events instead)
+    cdef dict _calls
+    cdef object _opener
+    cdef dict _registry       # path -> GrpcMethod, for opening plain unary calls here
+    cdef object _protocol
+    cdef Py_ssize_t _max_recv
+
+    cdef int _open_stream(self, int32_t stream_id, dict headers) except -1
+    cdef int _end_stream(self, int32_t stream_id) except -1
 
     cdef int _consume(self, int32_t stream_id, size_t n) except -1
     cdef bint _submit_headers(self, int32_t stream_id, list headers, bint end_stream) except? 0

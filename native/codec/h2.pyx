@@ -14,7 +14,7 @@
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy
+from libc.string cimport memcmp, memcpy
 
 # event kinds: each event is a tuple (kind, stream id, value)
 H2_REQUEST = 1  # value: dict of request header name -> value (bytes); the last of a repeated name wins
@@ -117,6 +117,47 @@ cdef class H2Session:
             self._session = NULL
 
     # --- input ------------------------------------------------------------
+
+    def attach(self, dict calls not None, opener not None, dict registry=None, protocol=None,
+               Py_ssize_t max_recv=0):
+        """Serves requests without events: opener(stream_id, headers) is
+        called as each request's headers complete, and the DATA, end and
+        close of a stream whose entry in `calls` is a UnaryCall go straight
+        to it (other calls still get H2_DATA/H2_END/H2_CLOSED events; a
+        stream without an entry has its DATA only handed back to flow
+        control).  With `registry`, a plain unary request (POST,
+        application/grpc, no grpc-timeout or grpc-encoding, a UNARY path)
+        is opened here as UnaryCall(protocol, ..., max_recv) without calling
+        opener, which does every other case and all the checks."""
+        self._calls = calls
+        self._opener = opener
+        self._registry = registry
+        self._protocol = protocol
+        self._max_recv = max_recv
+
+    cdef int _open_stream(self, int32_t stream_id, dict headers) except -1:
+        cdef object method
+        if self._registry is not None:
+            method = self._registry.get(headers.get(b":path"))
+            if (method is not None and method.kind == "unary" and headers.get(b":method") == b"POST"
+                    and headers.get(b"content-type") == b"application/grpc"
+                    and b"grpc-timeout" not in headers and b"grpc-encoding" not in headers):
+                self._calls[stream_id] = UnaryCall(self._protocol, self, self._calls, stream_id, method, headers,
+                                                   self._max_recv, None)
+                return 0
+        self._opener(stream_id, headers)
+        return 0
+
+    cdef int _end_stream(self, int32_t stream_id) except -1:
+        if self._calls is not None:
+            call = self._calls.get(stream_id)
+            if call is None:
+                return 0
+            if type(call) is UnaryCall:
+                (<UnaryCall>call)._end_of_input()
+                return 0
+        self._events.append((H2_END, stream_id, None))
+        return 0
 
     def feed(self, bytes data not None):
         """Processes bytes read from the client; returns the events they
@@ -341,6 +382,22 @@ cdef class H2Session:
         return n
 
 
+# header names and values every gRPC request repeats: handed out as shared
+# objects instead of a new bytes object each time
+cdef tuple _COMMON_HEADER_BYTES = (
+    b":method", b":scheme", b":path", b":authority", b"content-type", b"te", b"user-agent", b"grpc-timeout",
+    b"grpc-encoding", b"grpc-accept-encoding", b"hasleader", b"POST", b"http", b"https", b"application/grpc",
+    b"trailers", b"true", b"identity,deflate,gzip")
+
+
+cdef object _header_bytes(const uint8_t *p, size_t n):
+    cdef bytes known
+    for known in _COMMON_HEADER_BYTES:
+        if <size_t>PyBytes_GET_SIZE(known) == n and memcmp(PyBytes_AS_STRING(known), p, n) == 0:
+            return known
+    return PyBytes_FromStringAndSize(<const char *>p, n)
+
+
 cdef int _check(int rv) except -1:
     if rv < 0:
         raise H2Error(nghttp2_strerror(rv).decode())
@@ -379,8 +436,7 @@ cdef int _on_header(nghttp2_session *session, const nghttp2_frame *frame, const 
     try:
         headers = self._incoming.get(frame.hd.stream_id)
         if headers is not None:
-            headers[PyBytes_FromStringAndSize(<const char *>name, namelen)] = \
-                PyBytes_FromStringAndSize(<const char *>value, valuelen)
+            headers[_header_bytes(name, namelen)] = _header_bytes(value, valuelen)
     except BaseException as exc:
         self._keep(exc)
         return NGHTTP2_ERR_CALLBACK_FAILURE
@@ -393,12 +449,15 @@ cdef int _on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, vo
     try:
         if frame.hd.type == NGHTTP2_HEADERS:
             if frame.headers.cat == NGHTTP2_HCAT_REQUEST:
-                self._events.append((H2_REQUEST, stream_id, self._incoming.pop(stream_id, {})))
+                if self._opener is not None:
+                    self._open_stream(stream_id, self._incoming.pop(stream_id, {}))
+                else:
+                    self._events.append((H2_REQUEST, stream_id, self._incoming.pop(stream_id, {})))
             if frame.hd.flags & NGHTTP2_FLAG_END_STREAM:
-                self._events.append((H2_END, stream_id, None))
+                self._end_stream(stream_id)
         elif frame.hd.type == NGHTTP2_DATA:
             if frame.hd.flags & NGHTTP2_FLAG_END_STREAM:
-                self._events.append((H2_END, stream_id, None))
+                self._end_stream(stream_id)
         elif frame.hd.type == NGHTTP2_GOAWAY:
             self._events.append((H2_GOAWAY, frame.goaway.last_stream_id, frame.goaway.error_code))
     except BaseException as exc:
@@ -422,6 +481,15 @@ cdef int _on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_
                         size_t n, void *user_data) noexcept:
     cdef H2Session self = <H2Session>user_data
     try:
+        if self._calls is not None:
+            call = self._calls.get(stream_id)
+            if call is None:  # an answered or refused stream: only give the window back
+                if n:
+                    self._consume(stream_id, n)
+                return 0
+            if type(call) is UnaryCall:
+                (<UnaryCall>call)._receive(data, n)
+                return 0
         self._events.append((H2_DATA, stream_id, PyBytes_FromStringAndSize(<const char *>data, n)))
     except BaseException as exc:
         self._keep(exc)
@@ -439,6 +507,13 @@ cdef int _on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t 
         self._incoming.pop(stream_id, None)
         out = self._outgoing.pop(stream_id, None)
         if out is None or not out.finished:
+            if self._calls is not None:
+                call = self._calls.get(stream_id)
+                if call is None:
+                    return 0
+                if type(call) is UnaryCall:
+                    (<UnaryCall>call)._abandon()
+                    return 0
             self._events.append((H2_CLOSED, stream_id, error_code))
     except BaseException as exc:
         self._keep(exc)

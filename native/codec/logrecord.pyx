@@ -35,6 +35,22 @@ def encode_log_record(Entry entry not None):
     return w.to_bytes()
 
 
+def encode_log_records(list entries not None):
+    """[(8-byte big-endian index, log record)] of `entries`, as the log
+    table stores them."""
+    cdef Entry entry
+    cdef list out = []
+    cdef char key[8]
+    cdef int i
+    cdef uint64_t index
+    for entry in entries:
+        index = entry.index
+        for i in range(8):
+            key[7 - i] = <char>((index >> (8 * i)) & 0xFF)
+        out.append((PyBytes_FromStringAndSize(key, 8), encode_log_record(entry)))
+    return out
+
+
 def decode_log_record(uint64_t index, bytes record not None):
     cdef ReadBuffer r
     cdef Entry entry

@@ -6,29 +6,26 @@ own that only it updates.  prometheus_client reads them all at scrape time
 through a collector.  Names are etcd's where the meaning is the same.
 """
 
-import bisect
-
 from prometheus_client import CollectorRegistry, ProcessCollector, PlatformCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString
+
+from cairn._codec import CounterCore, HistogramCore
 
 
 def exponential_buckets(start, factor, count):
     return tuple(start * factor**i for i in range(count))
 
 
-class Counter:
-    """A counter by label values (a tuple), without locks: one thread writes."""
+class Counter(CounterCore):
+    """A counter by label values (a tuple), without locks: one thread writes.
+    inc(labels=(), amount=1) is compiled (CounterCore)."""
 
-    __slots__ = ("name", "help", "labels", "values")
+    __slots__ = ("name", "help", "labels")
 
     def __init__(self, name, help, labels=()):
+        super().__init__(labels)
         self.name, self.help, self.labels = name, help, tuple(labels)
-        self.values = {} if labels else {(): 0}
-
-    def inc(self, labels=(), amount=1):
-        values = self.values
-        values[labels] = values.get(labels, 0) + amount
 
     def family(self):
         fam = CounterMetricFamily(self.name, self.help, labels=self.labels)
@@ -82,22 +79,16 @@ class CumulativeHistogram:
         return fam
 
 
-class Histogram:
-    """A histogram by label values; observe() is a bisect and two adds."""
+class Histogram(HistogramCore):
+    """A histogram by label values; observe(value, labels=()) is compiled
+    (HistogramCore): series[labels] = [bucket counts..., +Inf count, sum]."""
 
-    __slots__ = ("name", "help", "labels", "bounds", "series")
+    __slots__ = ("name", "help", "labels", "bounds")
 
     def __init__(self, name, help, bounds, labels=()):
+        super().__init__(bounds)
         self.name, self.help, self.labels = name, help, tuple(labels)
         self.bounds = tuple(bounds)
-        self.series = {}  # labels -> [bucket counts..., +Inf count, sum]
-
-    def observe(self, value, labels=()):
-        series = self.series.get(labels)
-        if series is None:
-            series = self.series[labels] = [0] * (len(self.bounds) + 2)
-        series[bisect.bisect_left(self.bounds, value)] += 1
-        series[-1] += value
 
     def family(self):
         fam = HistogramMetricFamily(self.name, self.help, labels=self.labels)

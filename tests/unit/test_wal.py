@@ -306,3 +306,70 @@ def test_segments_before_wal_from_never_replay(tmp_path):
         return rows, m.replayed
 
     assert asyncio.run(reopen()) == ([], 0)
+
+
+def test_crc32c_by_the_cpu_matches_the_tables():
+    import random
+
+    from cairn._codec import crc32c, crc32c_software
+    rng = random.Random(5)
+    assert crc32c(b"123456789") == crc32c_software(b"123456789") == 0xE3069283
+    for n in list(range(0, 33)) + [255, 4096, 40_001]:
+        data = rng.randbytes(n)
+        assert crc32c(data) == crc32c_software(data)
+        assert crc32c(data, 0xDEADBEEF) == crc32c_software(data, 0xDEADBEEF)
+
+
+def test_log_records_encode_as_one_by_one():
+    from cairn._codec import encode_log_records
+    entries = _entries(2**40 - 3, 6, 7)
+    assert encode_log_records(entries) == [(u64(e.index), encode_log_record(e)) for e in entries]
+    assert encode_log_records([]) == []
+
+
+def test_write_later_on_the_wal_thread(tmp_path):
+    """What the node does with a big Ready: the record is written and synced
+    on the WAL thread, the loop is told on it, and replay finds the record;
+    a failed write reaches the loop as an error and is never retried."""
+    data_dir, copy = tmp_path / "m", str(tmp_path / "copy")
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        m = _Member(data_dir, loop)
+        await (await m.append(_entries(1, 3, 1), HardState(term=1, vote=1, commit=1)))
+        await m.writer.submit(lambda txn: None, sync=True)
+        _lmdb_copy(m, copy)
+        outcomes = []
+        for start in (4, 24):
+            done = loop.create_future()
+            pending = m.raftlog.begin_append(_entries(start, 20, 1), HardState(term=1, vote=1, commit=start - 1))
+            m.wal.write_later(pending.record, pending.offset, loop, done.set_result)
+            outcomes.append(await done)
+            await m.writer.submit(pending.finish()[0])
+        assert outcomes == [None, None]
+        assert m.raftlog.last_index() == 43
+        # a failing write: the error comes back on the loop and sticks
+        fd = m.wal._fd
+        m.wal._fd = os.open(os.devnull, os.O_RDONLY)  # pwrite fails (EBADF)
+        done = loop.create_future()
+        pending = m.raftlog.begin_append(_entries(44, 1, 1), None)
+        m.wal.write_later(pending.record, pending.offset, loop, done.set_result)
+        error = await done
+        assert isinstance(error, OSError)
+        with pytest.raises(OSError, match="failed earlier"):
+            m.raftlog.begin_append(_entries(44, 1, 1), None)
+        os.close(m.wal._fd)
+        m.wal._fd = fd
+        m.close()
+
+    asyncio.run(run())
+    _crash_back_to(str(data_dir), copy)  # LMDB as it was before the thread's writes
+
+    async def reopen():
+        m = _Member(data_dir, asyncio.get_running_loop())
+        try:
+            return _log_state(m.env)[0]
+        finally:
+            m.close()
+
+    assert [index for index, _, _ in asyncio.run(reopen())] == list(range(1, 44))

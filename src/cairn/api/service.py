@@ -3,6 +3,7 @@ the request message the gRPC front door will use too, etcd's response
 header, etcd's JSON error body and HTTP status, and request metrics."""
 
 import time
+from functools import partial
 
 import orjson
 
@@ -115,7 +116,7 @@ class GatewayService:
     def _propose(self, req, method, started):
         if self.server.peers.is_learner:
             return self._error(codec.ErrNotSupportedForLearner(), method, started)
-        return self.node.propose(req), lambda f: self._finish(method, started, f)
+        return self.node.propose(req), partial(self._finish, method, started)
 
     def _finish(self, method, started, future, header=True):
         exc = future.exception()
@@ -127,7 +128,7 @@ class GatewayService:
         """Serves read(req) once the read barrier has passed."""
         if self.server.peers.is_learner:
             return self._error(codec.ErrNotSupportedForLearner(), method, started)
-        return self.node.read_barrier(), lambda f: self._read_after_barrier(read, req, method, started, f)
+        return self.node.read_barrier(), partial(self._read_after_barrier, read, req, method, started)
 
     def _read_after_barrier(self, read, req, method, started, future):
         exc = future.exception()
@@ -152,7 +153,10 @@ class GatewayService:
         else:
             response.header = None
         if type(started) is GrpcCall:
-            self._count(method, "OK", started.started)
+            metrics = self.metrics
+            labels = (UNARY, self.service, method)
+            metrics.requests_handled.inc(labels + ("OK",))
+            metrics.request_seconds.observe(time.perf_counter() - started.started, labels)
             return response
         body = orjson.dumps(response_json(response))
         self._count(method, "OK", started)

@@ -14,7 +14,7 @@ The view advances in `persisted()`, once the WAL holds the entries.
 
 import struct
 
-from cairn._codec import ConfState, CorruptLogRecord, HardState, SnapshotMeta, decode_log_record, encode_log_record
+from cairn._codec import ConfState, CorruptLogRecord, HardState, SnapshotMeta, decode_log_record, encode_log_records
 
 from .tables import CONF_STATE, HARD_STATE, from_u64, u64
 
@@ -176,7 +176,7 @@ class RaftLog:
         old_last = self._queued_last
         if entries:
             self._queued_last = entries[-1].index
-        encoded = [(u64(e.index), encode_log_record(e)) for e in entries]
+        encoded = encode_log_records(entries)
         hs = hard_state.encode() if hard_state is not None else None
         first = entries[0].index if entries else None
 

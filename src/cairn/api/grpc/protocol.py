@@ -52,6 +52,9 @@ class GrpcProtocol(asyncio.Protocol):
         self._transport = transport
         self.loop = asyncio.get_running_loop()
         self.session = H2Session(max_concurrent_streams=self._max_streams)
+        # requests are opened as their headers arrive (plain unary ones by the
+        # session itself), and a unary call's DATA and end reach it directly
+        self.session.attach(self._calls, self._open, self._registry, self, self._max_recv)
         self._write()  # the server's SETTINGS go out at once
 
     def data_received(self, data):
