@@ -297,3 +297,30 @@ cdef class UnaryCall:
             self.timer = None
         self.calls.pop(self.stream_id, None)
         return 0
+
+
+cdef class GrpcCall:
+    """A call arriving over gRPC, handed to the same handlers as the
+    gateway's HTTP requests (cairn.api.service): the decoded request
+    message, and when it started (time.perf_counter's clock)."""
+
+    cdef public object message
+    cdef public double started
+
+    def __cinit__(self, message):
+        self.message = message
+        self.started = _now()
+
+
+def stamp_header(response, uint64_t cluster_id, uint64_t member_id, uint64_t raft_term, store):
+    """Fills the response's header as etcd does (a response without one gets
+    one at the store's current revision); returns the response."""
+    cdef ResponseHeader header = response.header
+    if header is None:
+        header = ResponseHeader.__new__(ResponseHeader)
+        header.revision = store.current_revision
+        response.header = header
+    header.cluster_id = cluster_id
+    header.member_id = member_id
+    header.raft_term = raft_term
+    return response

@@ -115,6 +115,7 @@ cdef extern from "nghttp2/nghttp2.h":
     void nghttp2_option_del(nghttp2_option *option)
     void nghttp2_option_set_no_auto_window_update(nghttp2_option *option, int val)
     void nghttp2_option_set_no_http_messaging(nghttp2_option *option, int val)
+    void nghttp2_option_set_no_closed_streams(nghttp2_option *option, int val)
 
     int nghttp2_session_server_new2(nghttp2_session **session, const nghttp2_session_callbacks *cbs,
                                     void *user_data, const nghttp2_option *option)
@@ -177,6 +178,8 @@ cdef class H2Session:
     cdef dict _registry       # path -> GrpcMethod, for opening plain unary calls here
     cdef object _protocol
     cdef Py_ssize_t _max_recv
+    cdef char *_outbuf        # take_output()'s buffer, kept between calls
+    cdef size_t _outcap
 
     cdef int _open_stream(self, int32_t stream_id, dict headers) except -1
     cdef int _end_stream(self, int32_t stream_id) except -1

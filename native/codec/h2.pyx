@@ -13,7 +13,7 @@
 # peer can never have more unread bytes in flight than the windows allow.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcmp, memcpy
 
 # event kinds: each event is a tuple (kind, stream id, value)
@@ -94,6 +94,9 @@ cdef class H2Session:
         # --endpoints=http://...).  grpc-go serves those; GrpcProtocol checks
         # what gRPC needs itself (method, content-type, path).
         nghttp2_option_set_no_http_messaging(option, 1)
+        # closed streams are not kept for RFC 7540's priority tree (gRPC
+        # clients send no priorities): less bookkeeping per call
+        nghttp2_option_set_no_closed_streams(option, 1)
         # user_data is a borrowed pointer: the session dies in __dealloc__, before self
         rv = nghttp2_session_server_new2(&self._session, cbs, <void *>self, option)
         nghttp2_session_callbacks_del(cbs)
@@ -115,6 +118,8 @@ cdef class H2Session:
         if self._session != NULL:
             nghttp2_session_del(self._session)
             self._session = NULL
+        free(self._outbuf)
+        self._outbuf = NULL
 
     # --- input ------------------------------------------------------------
 
@@ -272,25 +277,32 @@ cdef class H2Session:
         return 0 if out is None else out.size
 
     def take_output(self):
-        """The bytes nghttp2 has ready to write (b"" when none)."""
+        """The bytes nghttp2 has ready to write (b"" when none), gathered in
+        the session's own buffer and copied out once."""
         cdef const uint8_t *data
         cdef ssize_t n
-        cdef list chunks = None
-        cdef bytes chunk = b""
+        cdef size_t used = 0, want
+        cdef char *grown
         while True:
             n = nghttp2_session_mem_send(self._session, &data)
             if n <= 0:
                 break
-            if chunks is None and not chunk:
-                chunk = PyBytes_FromStringAndSize(<const char *>data, n)
-            else:
-                if chunks is None:
-                    chunks = [chunk]
-                chunks.append(PyBytes_FromStringAndSize(<const char *>data, n))
+            if used + <size_t>n > self._outcap:
+                want = max(self._outcap * 2, used + <size_t>n, <size_t>(64 << 10))
+                grown = <char *>realloc(self._outbuf, want)
+                if grown == NULL:
+                    raise MemoryError()
+                self._outbuf, self._outcap = grown, want
+            memcpy(self._outbuf + used, data, n)
+            used += n
+        out = PyBytes_FromStringAndSize(self._outbuf, used) if used else b""
+        if self._outcap > (4 << 20):  # a burst's buffer is not kept
+            free(self._outbuf)
+            self._outbuf, self._outcap = NULL, 0
         self._raise_kept()
         if n < 0:
             raise H2Error(nghttp2_strerror(<int>n).decode())
-        return chunk if chunks is None else b"".join(chunks)
+        return out
 
     def want_close(self):
         """True once nghttp2 neither reads nor writes (GOAWAY exchanged, or
@@ -383,18 +395,21 @@ cdef class H2Session:
 
 
 # header names and values every gRPC request repeats: handed out as shared
-# objects instead of a new bytes object each time
-cdef tuple _COMMON_HEADER_BYTES = (
-    b":method", b":scheme", b":path", b":authority", b"content-type", b"te", b"user-agent", b"grpc-timeout",
-    b"grpc-encoding", b"grpc-accept-encoding", b"hasleader", b"POST", b"http", b"https", b"application/grpc",
-    b"trailers", b"true", b"identity,deflate,gzip")
+# objects instead of a new bytes object each time (candidates by length)
+cdef list _COMMON_HEADER_BYTES = [() for _ in range(32)]
+for _known in (b":method", b":scheme", b":path", b":authority", b"content-type", b"te", b"user-agent",
+               b"grpc-timeout", b"grpc-encoding", b"grpc-accept-encoding", b"hasleader", b"POST", b"http", b"https",
+               b"application/grpc", b"trailers", b"true", b"identity,deflate,gzip"):
+    _COMMON_HEADER_BYTES[len(_known)] += (_known,)
+del _known
 
 
 cdef object _header_bytes(const uint8_t *p, size_t n):
     cdef bytes known
-    for known in _COMMON_HEADER_BYTES:
-        if <size_t>PyBytes_GET_SIZE(known) == n and memcmp(PyBytes_AS_STRING(known), p, n) == 0:
-            return known
+    if n < 32:
+        for known in <tuple>_COMMON_HEADER_BYTES[n]:
+            if memcmp(PyBytes_AS_STRING(known), p, n) == 0:
+                return known
     return PyBytes_FromStringAndSize(<const char *>p, n)
 
 

@@ -11,11 +11,12 @@ from cairn import _codec as codec
 from cairn._codec import (
     EtcdError,
     GoJSONError,
+    GrpcCall,  # a call arriving over gRPC (compiled: native/codec/grpccall.pyx)
     JsonError,
-    ResponseHeader,
     decode_first,
     request_from_json,
     response_json,
+    stamp_header,
 )
 from cairn._mvcc import check_request
 
@@ -65,19 +66,6 @@ def check_receive_limit(request, body, limit):
         if size > limit:
             raise EtcdError("grpc: received message larger than max (%d vs. %d)" % (size, limit),
                             codec.RESOURCE_EXHAUSTED)
-
-
-class GrpcCall:
-    """A call arriving over gRPC, handed to the same handlers as the
-    gateway's HTTP requests: it carries the decoded request message, and the
-    handlers answer it with the response message (or an EtcdError) instead
-    of an HTTP response.  Handlers thread it through as `started`."""
-
-    __slots__ = ("message", "started")
-
-    def __init__(self, message):
-        self.message = message
-        self.started = time.perf_counter()
 
 
 def begin(request):
@@ -143,13 +131,8 @@ class GatewayService:
         """A 200 with the response's JSON; header=False leaves the header out
         (etcd's Alarm and Defragment answers carry none)."""
         if header:
-            header = response.header
-            if header is None:
-                header = response.header = ResponseHeader(revision=self.store.current_revision)
             server = self.server
-            header.cluster_id = server.cluster_id
-            header.member_id = server.member_id
-            header.raft_term = self.node.term
+            stamp_header(response, server.cluster_id, server.member_id, self.node.term, self.store)
         else:
             response.header = None
         if type(started) is GrpcCall:

@@ -12,21 +12,18 @@ commits the same way, every 100 ms).
 import logging
 
 from cairn._codec import (
-    ENTRY_CONF_CHANGE,
     CompactionRequest,
     ConfChange,
     DeleteRangeRequest,
     EtcdError,
-    InternalRequest,
     PutRequest,
     TxnRequest,
-    peek_request_id,
+    apply_entries,
 )
 from cairn.storage.tables import APPLIED_INDEX, APPLIED_TERM, COMPACT_REVISION, u64
 
 log = logging.getLogger("cairn.apply")
 
-ENTRY_NORMAL = 0
 FLUSH_INTERVAL = 0.1  # seconds applied state waits to be persisted (the WAL replays it after a crash)
 FLUSH_RECORDS = 20000  # records that are flushed at once rather than wait
 
@@ -70,30 +67,10 @@ class Applier:
     def apply(self, entries, proposals):
         """Applies `entries`; resolves the futures of local proposals
         (`proposals`: id -> (future, request)) with results or etcd errors."""
-        dispatch = self._dispatch
-        applied = self.applied_index
-        for entry in entries:
-            if entry.index <= applied:
-                continue
-            data = entry.data
-            if entry.type == ENTRY_NORMAL and data:
-                rid = peek_request_id(data)
-                local = proposals.pop(rid, None)
-                request = local[1] if local is not None else InternalRequest.decode(data).request
-                try:
-                    if self.alarms is not None and self.alarms.active:
-                        self.alarms.check_apply(request)
-                    result = dispatch[type(request)](request)
-                except EtcdError as err:
-                    if local is not None and not local[0].done():
-                        local[0].set_exception(err)
-                else:
-                    if local is not None and not local[0].done():
-                        local[0].set_result(result)
-            elif entry.type == ENTRY_CONF_CHANGE:
-                self._apply_conf_change(ConfChange.decode(data), proposals)
-            applied = entry.index
-            self.applied_term = entry.term
+        applied, term = apply_entries(entries, self.applied_index, proposals, self._dispatch, self.alarms,
+                                      lambda data: self._apply_conf_change(ConfChange.decode(data), proposals))
+        if term is not None:
+            self.applied_term = term
         self.applied_index = applied
         for observer in self.observers:
             observer()

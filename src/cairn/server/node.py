@@ -143,7 +143,9 @@ class Node:
         self._proposals[rid] = (future, request)
         self._propose_ids.append(rid)
         self._propose_buf.append(data)
-        self._kick()
+        if not self._scheduled:  # _kick(), inline: once per request
+            self._scheduled = True
+            self.loop.call_soon(self._drive)
         return future
 
     def read_barrier(self):
