@@ -16,6 +16,12 @@ cdef extern from "unistd.h" nogil:
     ssize_t pwrite(int fd, const void *buf, size_t count, long offset)
     int fdatasync(int fd)
 
+cdef extern from *:
+    """
+    static inline void cairn_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+    """
+    void cairn_fence() noexcept nogil
+
 cdef extern from "sys/eventfd.h" nogil:
     int eventfd(unsigned int initval, int flags)
     int EFD_CLOEXEC
@@ -35,25 +41,32 @@ cdef int _signal(int fd) noexcept nogil:
     return 0
 
 
+DEF _SLOTS = 4  # records queued or being written at once, at most
+
+
 cdef class WalSyncer:
-    """Writes records on its own thread: submit(fd, record, offset) while
-    none is in flight, run() is the thread's body, and once `done_fd` is
-    readable take() gives (errno or 0, seconds spent)."""
+    """Writes records on its own thread, in the order submitted: submit(fd,
+    record, offset) queues one (at most 4 not yet taken back), run() is the
+    thread's body, and once `done_fd` is readable take() gives the outcomes
+    of the records finished since, in order: [(errno or 0, seconds)]."""
 
     cdef int _job_fd
     cdef readonly int done_fd
-    cdef int _fd
-    cdef bytes _record
-    cdef const char *_data
-    cdef size_t _size
-    cdef long _offset
-    cdef int _errno
-    cdef double _seconds
+    cdef int _fd[_SLOTS]
+    cdef object _records      # list: the slots' bytes, kept alive until taken
+    cdef const char *_data[_SLOTS]
+    cdef size_t _size[_SLOTS]
+    cdef long _offset[_SLOTS]
+    cdef int _errno[_SLOTS]
+    cdef double _seconds[_SLOTS]
+    cdef Py_ssize_t _submitted  # records submitted (loop)
+    cdef Py_ssize_t _written    # records written (thread)
+    cdef Py_ssize_t _taken      # outcomes taken (loop)
     cdef bint _stopping
-    cdef bint _pending        # a job the thread has not written yet
-    cdef readonly bint busy   # a job submitted and not taken back yet
+    cdef int _failure         # the first failed write's errno: later records are not written
 
     def __cinit__(self):
+        self._records = [None] * _SLOTS
         self._job_fd = eventfd(0, EFD_CLOEXEC)
         self.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
         if self._job_fd < 0 or self.done_fd < 0:
@@ -65,32 +78,43 @@ cdef class WalSyncer:
         if self.done_fd >= 0:
             close(self.done_fd)
 
+    @property
+    def in_flight(self):
+        """Records submitted and not taken back yet."""
+        return self._submitted - self._taken
+
     def submit(self, int fd, bytes record not None, long offset):
-        if self.busy:
-            raise RuntimeError("a WAL write is in flight")
-        self.busy = True
-        self._fd = fd
-        self._record = record  # kept alive until take()
-        self._data = PyBytes_AS_STRING(record)
-        self._size = PyBytes_GET_SIZE(record)
-        self._offset = offset
-        self._pending = True
-        _signal(self._job_fd)
+        cdef Py_ssize_t slot = self._submitted % _SLOTS
+        if self._submitted - self._taken >= _SLOTS:
+            raise RuntimeError("too many WAL writes in flight")
+        self._fd[slot] = fd
+        self._records[slot] = record
+        self._data[slot] = PyBytes_AS_STRING(record)
+        self._size[slot] = PyBytes_GET_SIZE(record)
+        self._offset[slot] = offset
+        cairn_fence()  # the slot before the count that hands it over
+        self._submitted += 1
+        _signal(self._job_fd)  # a system call: the slot is visible to the thread after it
 
     def take(self):
-        """The outcome of the finished write: (errno or 0, seconds), or
-        None if it is not finished (a spurious wake-up)."""
+        """The outcomes of the records written since the last take(), in
+        order ([] on a spurious wake-up)."""
         cdef uint64_t count
+        cdef Py_ssize_t slot
+        cdef list out = []
         if read(self.done_fd, &count, 8) < 0:
             if errno == EAGAIN:
-                return None
+                return out
             raise OSError(errno, "eventfd read failed")
-        self.busy = False
-        self._record = None
-        return self._errno, self._seconds
+        for _ in range(count):
+            slot = self._taken % _SLOTS
+            out.append((self._errno[slot], self._seconds[slot]))
+            self._records[slot] = None
+            self._taken += 1
+        return out
 
     def stop(self):
-        """Makes run() return once the write in flight (if any) is done."""
+        """Makes run() return once the record being written (if any) is done."""
         self._stopping = True
         _signal(self._job_fd)
 
@@ -100,38 +124,49 @@ cdef class WalSyncer:
 
     cdef void _serve(self) noexcept nogil:
         cdef uint64_t count
+        cdef Py_ssize_t slot
         cdef ssize_t n
         cdef size_t done
         cdef double started
+        cdef int failed
         while True:
             if read(self._job_fd, &count, 8) < 0:
                 if errno == EINTR:
                     continue
                 return
-            if self._stopping and not self._pending:
-                return
-            if self._pending:
+            # every record submitted so far (the counter may hold fewer
+            # wake-ups than records if two arrived together)
+            while self._written < self._submitted:
+                if self._stopping:
+                    return
+                cairn_fence()
+                slot = self._written % _SLOTS
                 started = _now()
-                self._errno = 0
-                done = 0
-                while done < self._size:
-                    n = pwrite(self._fd, self._data + done, self._size - done, self._offset + <long>done)
+                failed = self._failure
+                done = self._size[slot] if failed else 0
+                while done < self._size[slot]:
+                    n = pwrite(self._fd[slot], self._data[slot] + done, self._size[slot] - done,
+                               self._offset[slot] + <long>done)
                     if n < 0:
                         if errno == EINTR:
                             continue
-                        self._errno = errno
+                        failed = errno
                         break
                     if n == 0:
-                        self._errno = 5  # EIO: no progress
+                        failed = 5  # EIO: no progress
                         break
                     done += n
-                if self._errno == 0:
-                    while fdatasync(self._fd) < 0:
+                if not failed:
+                    while fdatasync(self._fd[slot]) < 0:
                         if errno != EINTR:
-                            self._errno = errno
+                            failed = errno
                             break
-                self._seconds = _now() - started
-                self._pending = False
+                if failed and not self._failure:
+                    self._failure = failed  # nothing after a lost write may reach the disk
+                self._errno[slot] = failed
+                self._seconds[slot] = _now() - started
+                cairn_fence()
+                self._written += 1
                 _signal(self.done_fd)
             if self._stopping:
                 return

@@ -3,9 +3,11 @@ send, apply, advance — and tracks proposals and linearizable reads.
 
 Proposals made during one loop iteration go to Raft as one batch.  A
 Ready's new entries and hard state are made durable in the write-ahead log
-(storage/wal.py) with one fdatasync right here on the loop, as etcd's raft
-loop does: requests arriving meanwhile wait in the socket buffers and form
-the next batch.  LMDB receives the same writes later from the writer thread,
+(storage/wal.py) with one fdatasync: right here on the loop for a small
+Ready (as etcd's raft loop does), on the WAL thread for a big one, with up
+to WAL_PIPELINE Readys queued there in order while the loop applies what is
+committed and reads the next requests; each advances once its record is
+written.  LMDB receives the same writes later from the writer thread,
 off the acknowledgement path.  Committed entries are durable by Raft's
 contract (it never hands out committed entries beyond the local durable
 log), so they are applied as soon as a Ready carries them.
@@ -47,8 +49,15 @@ LEADER_EARLY = frozenset((MSG_APP, MSG_HEARTBEAT, MSG_SNAP, MSG_READ_INDEX_RESP)
 # A Ready with at least this many new entries is written on the WAL thread,
 # the loop reading the next requests meanwhile; a smaller one is written on
 # the loop, sparing the thread hand-off (tens of microseconds) where one
-# request waits for it.
+# request waits for it.  Once one is on the thread, every later Ready goes
+# there too (records are written in order), up to WAL_PIPELINE at a time:
+# the disk syncs one batch while the next is already queued behind it.
 WAL_THREAD_ENTRIES = 16
+WAL_PIPELINE = 2
+
+
+# marks a Ready carrying a snapshot in Node._unadvanced
+_INSTALL = object()
 
 
 class Node:
@@ -105,7 +114,10 @@ class Node:
         # machine and the log with a received snapshot (set by the member)
         self.install_snapshot = None
         self._installing = False
-        self._persisting = False  # a Ready's WAL record is being written on the WAL thread
+        # Readys taken and not advanced yet, in order: (rd, late messages,
+        # PendingAppend or None when it had nothing to write) — the first ones
+        # with records on the WAL thread
+        self._unadvanced = collections.deque()
 
     # --- inputs ------------------------------------------------------------
 
@@ -220,14 +232,15 @@ class Node:
 
     def _drive(self):
         self._scheduled = False
-        if self._stopped or self._installing or self._persisting:
-            return  # (a Ready being written kicks again when it is done)
+        if self._stopped or self._installing:
+            return
         try:
             self._feed()
-            while not self._persisting and self.raft.has_ready():
+            while len(self._unadvanced) < WAL_PIPELINE and self.raft.has_ready():
                 self._handle_ready(self.raft.ready())
-                if not self._persisting:
-                    self._feed()
+                if self._installing:
+                    return
+                self._feed()
         except Exception as exc:  # a broken invariant or a failed WAL write
             self._fail_loop(exc)
 
@@ -285,7 +298,11 @@ class Node:
 
     def _handle_ready(self, rd):
         if rd.snapshot is not None:
-            self._install(rd)
+            if self._unadvanced:  # installed once the Readys before it are written
+                self._installing = True  # no further Ready meanwhile
+                self._unadvanced.append((rd, None, _INSTALL))
+            else:
+                self._install(rd)
             return
         if rd.soft_state is not None:
             self._on_soft_state(*rd.soft_state)
@@ -297,19 +314,23 @@ class Node:
             hard_state = rd.hard_state if rd.hard_state is not None else self._lazy_hard_state
             self._lazy_hard_state = None
             pending = self.raftlog.begin_append(rd.entries, hard_state)
-            if len(rd.entries) >= WAL_THREAD_ENTRIES:
+            if self._unadvanced or len(rd.entries) >= WAL_THREAD_ENTRIES:
                 # a big batch: the disk syncs it while the loop applies what
                 # is committed (durable already) and reads the next requests
-                self._persisting = offloaded = True
-                self.raftlog.wal.write_later(pending.record, pending.offset, self.loop,
-                                             lambda error: self._written(rd, late, pending, error))
+                offloaded = True
+                self._unadvanced.append((rd, late, pending))
+                self.raftlog.wal.write_later(pending.record, pending.offset, self.loop, self._written)
             else:
                 self.raftlog.wal.write(pending.record, pending.offset)
                 self._stored(pending)
-        elif rd.hard_state is not None:
-            # only the commit index moved: it need not be durable before
-            # going on (Raft recovers it), so it rides with the next append
-            self._lazy_hard_state = rd.hard_state
+        else:
+            if rd.hard_state is not None:
+                # only the commit index moved: it need not be durable before
+                # going on (Raft recovers it), so it rides with the next append
+                self._lazy_hard_state = rd.hard_state
+            if self._unadvanced:  # advanced after the Readys before it
+                offloaded = True
+                self._unadvanced.append((rd, late, None))
         if rd.committed_entries:
             self._apply(rd.committed_entries)
         if rd.read_states:
@@ -322,18 +343,26 @@ class Node:
         self._send(late)
         self.raft.advance(rd)
 
-    def _written(self, rd, late, pending, error):
-        """The WAL thread wrote a Ready's record: the Ready goes on as if it
-        had been written on the loop."""
-        self._persisting = False
+    def _written(self, error):
+        """The WAL thread wrote the oldest waiting Ready's record: it goes on
+        as if it had been written on the loop, and so do the Readys after it
+        that had nothing to write."""
         if self._stopped:
             return
         try:
             if error is not None:
                 raise error
+            rd, late, pending = self._unadvanced.popleft()
             self._stored(pending)
             self._send(late)
             self.raft.advance(rd)
+            while self._unadvanced and self._unadvanced[0][2] is None:
+                rd, late, _ = self._unadvanced.popleft()
+                self._send(late)
+                self.raft.advance(rd)
+            if self._unadvanced and self._unadvanced[0][2] is _INSTALL:
+                self._install(self._unadvanced.popleft()[0])
+                return
         except Exception as exc:
             self._fail_loop(exc)
             return

@@ -20,6 +20,7 @@ segment that still belongs to it (WAL_FROM in the raft table), so older
 segments are never replayed onto it.
 """
 
+import collections
 import logging
 import os
 import threading
@@ -77,7 +78,8 @@ class Wal:
         self._syncer = None  # write_later()'s thread, started on first use
         self._thread = None
         self._loop = None
-        self._done = None
+        self._done = collections.deque()  # write_later()'s callbacks, in record order
+        self._retired = []  # descriptors of finished segments with records still being written
 
     # --- start ---------------------------------------------------------------
 
@@ -150,8 +152,8 @@ class Wal:
     def prepare(self, first, encoded, hard_state):
         """Encodes a record and reserves its place, starting the next segment
         when it does not fit (on the event loop).  Returns (record, offset,
-        rotated) for write()/write_later().  One record at a time: the
-        previous one must be written before the next is prepared."""
+        rotated) for write()/write_later(), which must write the records
+        in the order they were prepared."""
         if self._failed is not None:
             # never retried: after a failed fdatasync a later one may succeed
             # without the lost pages being on disk
@@ -169,7 +171,10 @@ class Wal:
         return record, offset, rotated
 
     def write(self, record, offset):
-        """pwrite + fdatasync of a prepared record, on any one thread."""
+        """pwrite + fdatasync of a prepared record, on the calling thread
+        (none may be left to write_later() then: records go in order)."""
+        if self._done:
+            raise RuntimeError("WAL records are being written on the WAL thread")
         if self._failed is not None:
             raise OSError("the WAL failed earlier: %r" % (self._failed,))
         try:
@@ -187,7 +192,8 @@ class Wal:
     def write_later(self, record, offset, loop, done):
         """write() on the WAL's own thread (WalSyncer: no GIL, so it never
         waits for a busy loop), the event loop serving requests meanwhile;
-        then done(exception or None) on `loop`."""
+        then done(exception or None) on `loop`.  Records queued this way
+        are written in order, up to four at once."""
         if self._failed is not None:
             raise OSError("the WAL failed earlier: %r" % (self._failed,))
         if self._syncer is None:
@@ -196,22 +202,27 @@ class Wal:
             self._thread.start()
             self._loop = loop
             loop.add_reader(self._syncer.done_fd, self._written)
-        self._done = done
         self._syncer.submit(self._fd, record, offset)
+        self._done.append(done)
+
+    @property
+    def writing(self):
+        """Records handed to write_later() and not reported yet."""
+        return len(self._done)
 
     def _written(self):
-        outcome = self._syncer.take()
-        if outcome is None:
-            return
-        error, seconds = outcome
-        done, self._done = self._done, None
-        if error:
-            self._failed = OSError(error, "WAL write failed: %s" % os.strerror(error))
-            done(self._failed)
-            return
-        if self.metrics is not None:
-            self.metrics.observe_wal_fsync(seconds)
-        done(None)
+        for error, seconds in self._syncer.take():
+            done = self._done.popleft()
+            if error and self._failed is None:
+                self._failed = OSError(error, "WAL write failed: %s" % os.strerror(error))
+            if self._failed is not None:
+                done(self._failed)  # and every later record: it may follow a lost one
+                continue
+            if self.metrics is not None:
+                self.metrics.observe_wal_fsync(seconds)
+            done(None)
+        if not self._done:
+            self._close_retired()
 
     def rotate(self, need=0):
         """Closes the current segment and starts the next one (at least
@@ -231,8 +242,16 @@ class Wal:
             os.close(fd)
             raise
         if self._fd >= 0:
-            os.close(self._fd)
+            if self._done:  # records still being written there: closed once they are
+                self._retired.append(self._fd)
+            else:
+                os.close(self._fd)
         self._fd, self.seq, self._offset, self._size = fd, seq, 0, size
+
+    def _close_retired(self):
+        retired, self._retired = self._retired, []
+        for fd in retired:
+            os.close(fd)
 
     def drop_before(self, seq):
         """Deletes the segments before `seq` (LMDB durably holds all they
@@ -253,6 +272,7 @@ class Wal:
             self._thread = None
             if not self._loop.is_closed():
                 self._loop.remove_reader(self._syncer.done_fd)
+        self._close_retired()
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
