@@ -7,6 +7,19 @@ from collections import deque
 from cairn._codec import ErrCompacted, ErrFutureRev, ErrLeaseNotFound
 
 
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void *op)
+
+
+cdef inline tuple _atom_pair(bytes a, bytes b):
+    """(a, b), left out of the cycle collector: two bytes objects can be in
+    no cycle, and such pairs stay alive until their batch is written (the
+    collector scanning them was most of its time)."""
+    cdef tuple pair = (a, b)
+    PyObject_GC_UnTrack(<void *>pair)
+    return pair
+
+
 cdef inline ResponseHeader new_header(int64_t revision):
     cdef ResponseHeader h = ResponseHeader.__new__(ResponseHeader)
     h.revision = revision
@@ -155,7 +168,7 @@ cdef class KVStore:
         self.undo.append((ki, previous))
         self.pending[revision_key] = record
         self.pending_order.append(revision_key)
-        self.unsent.append((revision_key, record))
+        self.unsent.append(_atom_pair(revision_key, record))
         if self.record_events:
             self.events.append((EVENT_DELETE if tombstone else EVENT_PUT, stored,
                                 self.version_before_write(ki, previous)))
