@@ -181,6 +181,7 @@ cdef class H2Session:
     cdef char *_outbuf        # take_output()'s buffer, kept between calls
     cdef size_t _outcap
 
+    cdef int _gather(self, const uint8_t *data, size_t n, size_t used) except -1
     cdef int _open_stream(self, int32_t stream_id, dict headers) except -1
     cdef int _end_stream(self, int32_t stream_id) except -1
 

@@ -16,6 +16,9 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcmp, memcpy
 
+# take_output()'s buffer is kept between calls up to this size
+DEF _OUTPUT_BUFFER_KEEP = 16 << 10
+
 # event kinds: each event is a tuple (kind, stream id, value)
 H2_REQUEST = 1  # value: dict of request header name -> value (bytes); the last of a repeated name wins
 H2_DATA = 2     # value: bytes of a DATA frame (give them back with consume() once taken)
@@ -278,31 +281,47 @@ cdef class H2Session:
 
     def take_output(self):
         """The bytes nghttp2 has ready to write (b"" when none), gathered in
-        the session's own buffer and copied out once."""
+        the session's buffer and copied out once (a buffer that had to grow
+        past _OUTPUT_BUFFER_KEEP is not kept)."""
         cdef const uint8_t *data
         cdef ssize_t n
-        cdef size_t used = 0, want
-        cdef char *grown
+        cdef size_t used = 0
         while True:
             n = nghttp2_session_mem_send(self._session, &data)
             if n <= 0:
                 break
-            if used + <size_t>n > self._outcap:
-                want = max(self._outcap * 2, used + <size_t>n, <size_t>(64 << 10))
-                grown = <char *>realloc(self._outbuf, want)
-                if grown == NULL:
-                    raise MemoryError()
-                self._outbuf, self._outcap = grown, want
-            memcpy(self._outbuf + used, data, n)
+            self._gather(data, <size_t>n, used)  # valid only until the next mem_send
             used += n
         out = PyBytes_FromStringAndSize(self._outbuf, used) if used else b""
-        if self._outcap > (4 << 20):  # a burst's buffer is not kept
+        if self._outcap > _OUTPUT_BUFFER_KEEP:
             free(self._outbuf)
             self._outbuf, self._outcap = NULL, 0
         self._raise_kept()
         if n < 0:
             raise H2Error(nghttp2_strerror(<int>n).decode())
         return out
+
+    cdef int _gather(self, const uint8_t *data, size_t n, size_t used) except -1:
+        cdef size_t want
+        cdef char *grown
+        if used + n > self._outcap:
+            want = max(self._outcap * 2, used + n, <size_t>_OUTPUT_BUFFER_KEEP)
+            grown = <char *>realloc(self._outbuf, want)
+            if grown == NULL:
+                raise MemoryError()
+            self._outbuf, self._outcap = grown, want
+        memcpy(self._outbuf + used, data, n)
+        return 0
+
+    def detach(self):
+        """Forgets what attach() gave (the connection is gone) and frees the
+        output buffer: no reference cycle with the protocol is left."""
+        self._calls = None
+        self._opener = None
+        self._registry = None
+        self._protocol = None
+        free(self._outbuf)
+        self._outbuf, self._outcap = NULL, 0
 
     def want_close(self):
         """True once nghttp2 neither reads nor writes (GOAWAY exchanged, or

@@ -64,6 +64,7 @@ cdef class WalSyncer:
     cdef Py_ssize_t _taken      # outcomes taken (loop)
     cdef bint _stopping
     cdef int _failure         # the first failed write's errno: later records are not written
+    cdef bint _dead           # the thread stopped taking records
 
     def __cinit__(self):
         self._records = [None] * _SLOTS
@@ -85,6 +86,8 @@ cdef class WalSyncer:
 
     def submit(self, int fd, bytes record not None, long offset):
         cdef Py_ssize_t slot = self._submitted % _SLOTS
+        if self._dead:
+            raise OSError(self._failure, "the WAL thread stopped")
         if self._submitted - self._taken >= _SLOTS:
             raise RuntimeError("too many WAL writes in flight")
         self._fd[slot] = fd
@@ -122,6 +125,17 @@ cdef class WalSyncer:
         with nogil:
             self._serve()
 
+    cdef void _fail_pending(self) noexcept nogil:
+        cdef Py_ssize_t slot
+        while self._written < self._submitted:
+            cairn_fence()
+            slot = self._written % _SLOTS
+            self._errno[slot] = self._failure
+            self._seconds[slot] = 0.0
+            cairn_fence()
+            self._written += 1
+            _signal(self.done_fd)
+
     cdef void _serve(self) noexcept nogil:
         cdef uint64_t count
         cdef Py_ssize_t slot
@@ -133,6 +147,11 @@ cdef class WalSyncer:
             if read(self._job_fd, &count, 8) < 0:
                 if errno == EINTR:
                     continue
+                # cannot learn of records any more: everything submitted or
+                # submitted later fails (submit() refuses once _dead is set)
+                self._failure = errno if errno else 5
+                self._dead = True
+                self._fail_pending()
                 return
             # every record submitted so far (the counter may hold fewer
             # wake-ups than records if two arrived together)

@@ -373,3 +373,44 @@ def test_write_later_on_the_wal_thread(tmp_path):
             m.close()
 
     assert [index for index, _, _ in asyncio.run(reopen())] == list(range(1, 44))
+
+
+def test_pipelined_writes_across_rotations_close_old_segments(tmp_path):
+    """Two records always on the WAL thread while segments rotate under
+    them: each finished segment's descriptor is closed once its own records
+    are written (not only when the thread falls idle), and every record
+    replays."""
+    data_dir = tmp_path / "m"
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        m = _Member(data_dir, loop, segment_bytes=4096, checkpoint=False)
+        waiting = []  # futures of records on the thread, oldest first
+        most_retired = 0
+        for start in range(1, 401, 4):
+            done = loop.create_future()
+            pending = m.raftlog.begin_append(_entries(start, 4, 1, b"v" * 100),
+                                             HardState(term=1, vote=1, commit=start - 1))
+            m.wal.write_later(pending.record, pending.offset, loop, done.set_result)
+            waiting.append((done, pending))
+            if len(waiting) == 2:
+                first, first_pending = waiting.pop(0)
+                assert await first is None
+                await m.writer.submit(first_pending.finish()[0])
+            most_retired = max(most_retired, len(m.wal._retired))
+        for done, pending in waiting:
+            assert await done is None
+            await m.writer.submit(pending.finish()[0])
+        assert most_retired <= 1 and m.wal._retired == []
+        m.close()
+
+    asyncio.run(run())
+
+    async def reopen():
+        m = _Member(data_dir, asyncio.get_running_loop())
+        try:
+            return _log_state(m.env)[0]
+        finally:
+            m.close()
+
+    assert [index for index, _, _ in asyncio.run(reopen())] == list(range(1, 401))

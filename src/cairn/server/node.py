@@ -89,11 +89,16 @@ class Node:
         self.commit_index = raftlog.hard_state.commit
 
         # Proposal ids carry the member id's low 16 bits so ids from different
-        # members never collide once followers forward proposals.
-        self._ids = itertools.count(((member_id & 0xFFFF) << 48) + 1)
+        # members never collide once followers forward proposals, then (as
+        # etcd's idutil) the start time in milliseconds and a counter: after
+        # a restart, entries this member proposed before it may still be
+        # committed, and a new proposal must not take one of their ids.
+        self._ids = itertools.count(((member_id & 0xFFFF) << 48)
+                                    | ((int(time.time() * 1000) & 0xFFFFFFFFFF) << 8))
         self._proposals = {}  # id -> (future, request)
         self._propose_buf = []
         self._propose_ids = []  # the ids of _propose_buf's proposals
+        self._batch_deadline = 0.0  # when _propose_buf's proposals time out
         self._read_ctx = itertools.count(1)
         self._reads_new = []  # futures waiting for the next ReadIndex round
         self._reads_sent = {}  # ctx bytes -> (deadline, futures)
@@ -153,6 +158,8 @@ class Node:
             future.set_exception(ErrRequestTooLarge())
             return future
         self._proposals[rid] = (future, request)
+        if not self._propose_ids:  # the batch's request timeout runs from its first proposal
+            self._batch_deadline = self.clock() + self.request_timeout
         self._propose_ids.append(rid)
         self._propose_buf.append(data)
         if not self._scheduled:  # _kick(), inline: once per request
@@ -260,7 +267,7 @@ class Node:
             except ProposalDropped:
                 self._drop(ids)
             else:
-                self._deadlines.append((self.clock() + self.request_timeout, ids))
+                self._deadlines.append((self._batch_deadline, ids))
         if self._reads_new:
             ctx = next(self._read_ctx).to_bytes(8, "big")
             futures, self._reads_new = self._reads_new, []
@@ -276,18 +283,25 @@ class Node:
     def _expire(self, now):
         """Fails proposals and reads that outlived the request timeout (a
         proposal lost with a leader, a read its round never answered)."""
-        deadlines, proposals = self._deadlines, self._proposals
+        deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now:
-            for rid in deadlines.popleft()[1]:
-                entry = proposals.pop(rid, None)
-                if entry is not None and not entry[0].done():
-                    entry[0].set_exception(ErrTimeout())
-                    self.metrics.proposals_failed.inc()
+            self._time_out(deadlines.popleft()[1])
+        if self._propose_ids and self._batch_deadline <= now:
+            # never handed to Raft (a snapshot install held the loop)
+            ids, self._propose_ids, self._propose_buf = self._propose_ids, [], []
+            self._time_out(ids)
         if self._reads_sent:
             for ctx, (deadline, futures) in list(self._reads_sent.items()):
                 if deadline <= now:
                     del self._reads_sent[ctx]
                     _fail(futures, ErrTimeout())
+
+    def _time_out(self, ids):
+        for rid in ids:
+            entry = self._proposals.pop(rid, None)
+            if entry is not None and not entry[0].done():
+                entry[0].set_exception(ErrTimeout())
+                self.metrics.proposals_failed.inc()
 
     def _drop(self, ids):
         for rid in ids:

@@ -79,7 +79,11 @@ class Wal:
         self._thread = None
         self._loop = None
         self._done = collections.deque()  # write_later()'s callbacks, in record order
-        self._retired = []  # descriptors of finished segments with records still being written
+        # (descriptor, records submitted by then) of finished segments whose
+        # records were still being written; closed once that many are reported
+        self._retired = []
+        self._submitted = 0  # records handed to write_later()
+        self._reported = 0   # ... and reported written (or failed)
 
     # --- start ---------------------------------------------------------------
 
@@ -204,6 +208,7 @@ class Wal:
             loop.add_reader(self._syncer.done_fd, self._written)
         self._syncer.submit(self._fd, record, offset)
         self._done.append(done)
+        self._submitted += 1
 
     @property
     def writing(self):
@@ -211,8 +216,13 @@ class Wal:
         return len(self._done)
 
     def _written(self):
-        for error, seconds in self._syncer.take():
+        try:
+            outcomes = self._syncer.take()
+        except OSError as exc:  # the thread cannot report: every record in flight failed
+            outcomes = [(exc.errno or 5, 0.0)] * len(self._done)
+        for error, seconds in outcomes:
             done = self._done.popleft()
+            self._reported += 1
             if error and self._failed is None:
                 self._failed = OSError(error, "WAL write failed: %s" % os.strerror(error))
             if self._failed is not None:
@@ -221,8 +231,7 @@ class Wal:
             if self.metrics is not None:
                 self.metrics.observe_wal_fsync(seconds)
             done(None)
-        if not self._done:
-            self._close_retired()
+        self._close_retired()
 
     def rotate(self, need=0):
         """Closes the current segment and starts the next one (at least
@@ -243,15 +252,15 @@ class Wal:
             raise
         if self._fd >= 0:
             if self._done:  # records still being written there: closed once they are
-                self._retired.append(self._fd)
+                self._retired.append((self._fd, self._submitted))
             else:
                 os.close(self._fd)
         self._fd, self.seq, self._offset, self._size = fd, seq, 0, size
 
-    def _close_retired(self):
-        retired, self._retired = self._retired, []
-        for fd in retired:
-            os.close(fd)
+    def _close_retired(self, everything=False):
+        """Closes finished segments' descriptors whose records are all written."""
+        while self._retired and (everything or self._retired[0][1] <= self._reported):
+            os.close(self._retired.pop(0)[0])
 
     def drop_before(self, seq):
         """Deletes the segments before `seq` (LMDB durably holds all they
@@ -272,7 +281,7 @@ class Wal:
             self._thread = None
             if not self._loop.is_closed():
                 self._loop.remove_reader(self._syncer.done_fd)
-        self._close_retired()
+        self._close_retired(everything=True)
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

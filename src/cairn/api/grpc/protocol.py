@@ -75,6 +75,8 @@ class GrpcProtocol(asyncio.Protocol):
         for call in list(self._calls.values()):
             call.abandon()
         self._calls.clear()
+        if self.session is not None:
+            self.session.detach()  # the session held the protocol: no cycle left
         self._wake_drainers()
         if self._on_close is not None:
             self._on_close(self)
