@@ -49,10 +49,16 @@ class Cluster:
         return server
 
     def start(self, timeout=60.0):
-        for m in self.members:
-            launch(m)
-        for m in self.members:
-            wait_healthy(m, timeout)
+        """Launches every member and waits until each is healthy; on failure
+        the members already launched are stopped (by pid) before raising."""
+        try:
+            for m in self.members:
+                launch(m)
+            for m in self.members:
+                wait_healthy(m, timeout)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self):
