@@ -144,18 +144,15 @@ cdef class UnaryCall:
 
     # --- the protocol's side ------------------------------------------------
 
-    def receive(self, bytes data not None):
-        """DATA bytes of the stream (given back to flow control at once)."""
-        self._receive(<const unsigned char *>PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
-
-    def end_of_input(self):
-        self._end_of_input()
+    # DATA, half-close and early close reach a UnaryCall from the session
+    # (H2Session._route), never as events
 
     def abandon(self):
         """The stream is gone (client RST_STREAM, lost connection)."""
         self._abandon()
 
     cdef int _receive(self, const unsigned char *p, size_t n) except -1:
+        """DATA bytes of the stream (given back to flow control at once)."""
         cdef size_t length
         if n:
             self.session._consume(self.stream_id, n)

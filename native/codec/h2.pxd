@@ -183,7 +183,8 @@ cdef class H2Session:
 
     cdef int _gather(self, const uint8_t *data, size_t n, size_t used) except -1
     cdef int _open_stream(self, int32_t stream_id, dict headers) except -1
-    cdef int _end_stream(self, int32_t stream_id) except -1
+    cdef int _route(self, int kind, int32_t stream_id, const uint8_t *data, size_t n,
+                    uint32_t error_code) except -1
 
     cdef int _consume(self, int32_t stream_id, size_t n) except -1
     cdef bint _submit_headers(self, int32_t stream_id, list headers, bint end_stream) except? 0

@@ -20,10 +20,15 @@ from libc.string cimport memcmp, memcpy
 DEF _OUTPUT_BUFFER_KEEP = 16 << 10
 
 # event kinds: each event is a tuple (kind, stream id, value)
+cdef enum:
+    _DATA = 2
+    _END = 3
+    _CLOSED = 4
+
 H2_REQUEST = 1  # value: dict of request header name -> value (bytes); the last of a repeated name wins
-H2_DATA = 2     # value: bytes of a DATA frame (give them back with consume() once taken)
-H2_END = 3      # value: None; the client half-closed the stream
-H2_CLOSED = 4   # value: HTTP/2 error code; the stream closed before its response ended (client RST_STREAM, protocol error)
+H2_DATA = _DATA  # value: bytes of a DATA frame (give them back with consume() once taken)
+H2_END = _END    # value: None; the client half-closed the stream
+H2_CLOSED = _CLOSED  # value: HTTP/2 error code; the stream closed before its response ended (client RST_STREAM, protocol error)
 H2_GOAWAY = 5   # stream id: the client's last stream id; value: error code
 
 # HTTP/2 error codes (RFC 9113 §7)
@@ -156,15 +161,32 @@ cdef class H2Session:
         self._opener(stream_id, headers)
         return 0
 
-    cdef int _end_stream(self, int32_t stream_id) except -1:
+    cdef int _route(self, int kind, int32_t stream_id, const uint8_t *data, size_t n,
+                    uint32_t error_code) except -1:
+        """A stream's DATA (_DATA), half-close (_END) or early close
+        (_CLOSED): straight to its UnaryCall once attached, dropped for a
+        stream without a call (DATA only given back to flow control: an
+        answered or refused stream), else queued as an event."""
         if self._calls is not None:
             call = self._calls.get(stream_id)
             if call is None:
+                if kind == _DATA and n:
+                    self._consume(stream_id, n)
                 return 0
             if type(call) is UnaryCall:
-                (<UnaryCall>call)._end_of_input()
+                if kind == _DATA:
+                    (<UnaryCall>call)._receive(data, n)
+                elif kind == _END:
+                    (<UnaryCall>call)._end_of_input()
+                else:
+                    (<UnaryCall>call)._abandon()
                 return 0
-        self._events.append((H2_END, stream_id, None))
+        if kind == _DATA:
+            self._events.append((H2_DATA, stream_id, PyBytes_FromStringAndSize(<const char *>data, n)))
+        elif kind == _END:
+            self._events.append((H2_END, stream_id, None))
+        else:
+            self._events.append((H2_CLOSED, stream_id, error_code))
         return 0
 
     def feed(self, bytes data not None):
@@ -204,14 +226,10 @@ cdef class H2Session:
         out.finished = end_stream
         return self._submit_response(stream_id, headers, out)
 
-    def submit_unary(self, int32_t stream_id, list headers not None, bytes message not None,
-                     list trailers not None):
+    cdef bint _submit_unary(self, int32_t stream_id, list headers, bytes message, list trailers) except? 0:
         """A whole unary gRPC answer at once: response HEADERS, `message` as
         one length-prefixed gRPC message (uncompressed), then trailers.
-        Returns False if the stream is gone or already answered."""
-        return self._submit_unary(stream_id, headers, message, trailers)
-
-    cdef bint _submit_unary(self, int32_t stream_id, list headers, bytes message, list trailers) except? 0:
+        False if the stream is gone or already answered."""
         cdef _Outgoing out
         cdef Py_ssize_t n = PyBytes_GET_SIZE(message)
         cdef bytes framed
@@ -488,10 +506,10 @@ cdef int _on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, vo
                 else:
                     self._events.append((H2_REQUEST, stream_id, self._incoming.pop(stream_id, {})))
             if frame.hd.flags & NGHTTP2_FLAG_END_STREAM:
-                self._end_stream(stream_id)
+                self._route(_END, stream_id, NULL, 0, 0)
         elif frame.hd.type == NGHTTP2_DATA:
             if frame.hd.flags & NGHTTP2_FLAG_END_STREAM:
-                self._end_stream(stream_id)
+                self._route(_END, stream_id, NULL, 0, 0)
         elif frame.hd.type == NGHTTP2_GOAWAY:
             self._events.append((H2_GOAWAY, frame.goaway.last_stream_id, frame.goaway.error_code))
     except BaseException as exc:
@@ -515,16 +533,7 @@ cdef int _on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_
                         size_t n, void *user_data) noexcept:
     cdef H2Session self = <H2Session>user_data
     try:
-        if self._calls is not None:
-            call = self._calls.get(stream_id)
-            if call is None:  # an answered or refused stream: only give the window back
-                if n:
-                    self._consume(stream_id, n)
-                return 0
-            if type(call) is UnaryCall:
-                (<UnaryCall>call)._receive(data, n)
-                return 0
-        self._events.append((H2_DATA, stream_id, PyBytes_FromStringAndSize(<const char *>data, n)))
+        self._route(_DATA, stream_id, data, n, 0)
     except BaseException as exc:
         self._keep(exc)
         return NGHTTP2_ERR_CALLBACK_FAILURE
@@ -541,14 +550,7 @@ cdef int _on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t 
         self._incoming.pop(stream_id, None)
         out = self._outgoing.pop(stream_id, None)
         if out is None or not out.finished:
-            if self._calls is not None:
-                call = self._calls.get(stream_id)
-                if call is None:
-                    return 0
-                if type(call) is UnaryCall:
-                    (<UnaryCall>call)._abandon()
-                    return 0
-            self._events.append((H2_CLOSED, stream_id, error_code))
+            self._route(_CLOSED, stream_id, NULL, 0, error_code)
     except BaseException as exc:
         self._keep(exc)
         return NGHTTP2_ERR_CALLBACK_FAILURE

@@ -79,11 +79,6 @@ cdef class WalSyncer:
         if self.done_fd >= 0:
             close(self.done_fd)
 
-    @property
-    def in_flight(self):
-        """Records submitted and not taken back yet."""
-        return self._submitted - self._taken
-
     def submit(self, int fd, bytes record not None, long offset):
         cdef Py_ssize_t slot = self._submitted % _SLOTS
         if self._dead:

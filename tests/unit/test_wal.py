@@ -86,6 +86,18 @@ class _Member:
         self.env.close()
 
 
+def _reopened_indexes(data_dir):
+    """The log indexes a member opening `data_dir` holds (after replay)."""
+    async def reopen():
+        m = _Member(data_dir, asyncio.get_running_loop())
+        try:
+            return [index for index, _, _ in _log_state(m.env)[0]]
+        finally:
+            m.close()
+
+    return asyncio.run(reopen())
+
+
 def _lmdb_copy(member, where):
     """A copy of LMDB's file as of now (what survives a crash that undoes
     every later commit)."""
@@ -364,15 +376,7 @@ def test_write_later_on_the_wal_thread(tmp_path):
 
     asyncio.run(run())
     _crash_back_to(str(data_dir), copy)  # LMDB as it was before the thread's writes
-
-    async def reopen():
-        m = _Member(data_dir, asyncio.get_running_loop())
-        try:
-            return _log_state(m.env)[0]
-        finally:
-            m.close()
-
-    assert [index for index, _, _ in asyncio.run(reopen())] == list(range(1, 44))
+    assert _reopened_indexes(data_dir) == list(range(1, 44))
 
 
 def test_pipelined_writes_across_rotations_close_old_segments(tmp_path):
@@ -405,12 +409,4 @@ def test_pipelined_writes_across_rotations_close_old_segments(tmp_path):
         m.close()
 
     asyncio.run(run())
-
-    async def reopen():
-        m = _Member(data_dir, asyncio.get_running_loop())
-        try:
-            return _log_state(m.env)[0]
-        finally:
-            m.close()
-
-    assert [index for index, _, _ in asyncio.run(reopen())] == list(range(1, 401))
+    assert _reopened_indexes(data_dir) == list(range(1, 401))

@@ -145,14 +145,6 @@ class Wal:
 
     # --- appending ------------------------------------------------------------
 
-    def append(self, first, encoded, hard_state):
-        """Makes the record durable (write + fdatasync) on the calling
-        thread.  Returns the new segment's sequence number when the record
-        started one (the caller then checkpoints the older ones), else None."""
-        record, offset, rotated = self.prepare(first, encoded, hard_state)
-        self.write(record, offset)
-        return rotated
-
     def prepare(self, first, encoded, hard_state):
         """Encodes a record and reserves its place, starting the next segment
         when it does not fit (on the event loop).  Returns (record, offset,
@@ -209,11 +201,6 @@ class Wal:
         self._syncer.submit(self._fd, record, offset)
         self._done.append(done)
         self._submitted += 1
-
-    @property
-    def writing(self):
-        """Records handed to write_later() and not reported yet."""
-        return len(self._done)
 
     def _written(self):
         try:
